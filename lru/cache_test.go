@@ -160,7 +160,7 @@ func TestBytes(t *testing.T) {
 	}{
 		{func() {}, 0},
 		{func() { set(c, "key", "value") }, 8 + lru.EntryOverhead},
-		{func() { set(c, "key", "v") }, 4 + lru.EntryOverhead},                           // overwrite in place
+		{func() { set(c, "key", "v") }, 4 + lru.EntryOverhead},                           // overwrite, smaller
 		{func() { set(c, "key", string(make([]byte, 1000))) }, 1003 + lru.EntryOverhead}, // overwrite elsewhere
 		{func() { set(c, "", "") }, 1003 + 2*lru.EntryOverhead},                          // empty key and value
 		{func() { c.Delete([]byte("key"), 0) }, lru.EntryOverhead},

@@ -324,7 +324,7 @@ func FuzzCache(f *testing.F) {
 
 // TestCacheModel runs long random operation sequences through runModel.
 func TestCacheModel(t *testing.T) {
-	for seed := range uint64(20) {
+	for seed := range uint64(8) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 1))
 			ops := make([]byte, 3000)
