@@ -51,17 +51,17 @@ func ParseInt(b []byte) (int64, bool) {
 	return int64(v), true
 }
 
-// ParseCursor parses a SCAN cursor as Redis does (strtoul): optional leading
-// '+' or '-' (a negative cursor wraps around), leading zeros allowed, the
-// empty string is 0, no leading space, within uint64. It fails with
-// MsgInvalidCursor.
+// ParseCursor parses a SCAN cursor as Redis does (strtoul): an optional
+// '+' or '-' (a negative cursor wraps around) then digits, leading zeros
+// allowed, within uint64; the empty string is 0 but a lone sign is not; no
+// space. It fails with MsgInvalidCursor.
 func ParseCursor(b []byte) (uint64, bool) {
 	neg := false
 	if len(b) > 0 && (b[0] == '+' || b[0] == '-') {
 		neg = b[0] == '-'
 		b = b[1:]
 		if len(b) == 0 {
-			return 0, true // strtoul converts nothing and leaves the string whole
+			return 0, false // strtoul converts nothing and points at the sign
 		}
 	}
 	var v uint64

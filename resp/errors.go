@@ -151,3 +151,7 @@ func truncate(b []byte, n int) []byte {
 	}
 	return b
 }
+
+// MsgHelloNoAuth is HELLO's refusal for a client that has not authenticated
+// and did not pass AUTH to HELLO.
+const MsgHelloNoAuth = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"

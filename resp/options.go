@@ -161,10 +161,13 @@ func ParseSetExpire(arg []byte, unit Unit, relative bool, now int64, cmd string)
 		ms *= 1000
 	}
 	if relative {
-		if ms > math.MaxInt64-now { // Redis lets it wrap negative, then refuses it
+		if now > 0 && ms > math.MaxInt64-now { // Redis lets it wrap negative
 			return 0, MsgInvalidExpire(cmd)
 		}
 		ms += now
+	}
+	if ms <= 0 {
+		return 0, MsgInvalidExpire(cmd)
 	}
 	return ms, ""
 }
@@ -220,7 +223,7 @@ func ParseExpireTime(arg []byte, unit Unit, base int64, cmd string) (int64, stri
 		}
 		when *= 1000
 	}
-	if when > math.MaxInt64-base {
+	if base > 0 && when > math.MaxInt64-base {
 		return 0, MsgInvalidExpire(cmd)
 	}
 	return when + base, ""
