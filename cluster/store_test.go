@@ -467,3 +467,26 @@ func ExampleStore() {
 	fmt.Println(string(value), ok, s.Len(), s.Bytes())
 	// Output: hello true 1 77
 }
+
+func TestStoreHotPathsDoNotAllocate(t *testing.T) {
+	s := newStore(t, StoreConfig{MaxBytes: 1 << 30})
+	key, val := []byte("0123456789abcdef"), make([]byte, 100)
+	storeSet(s, string(key), val, 0)
+	tests := []struct {
+		name string
+		op   func(sh *Shard)
+	}{
+		{"Get", func(sh *Shard) { sh.Get(key, 0) }},
+		{"Set overwrite", func(sh *Shard) { sh.Set(key, val, 0) }},
+	}
+	for _, tt := range tests {
+		n := testing.AllocsPerRun(1000, func() {
+			sh := s.Lock(key)
+			tt.op(sh)
+			sh.Unlock()
+		})
+		if n != 0 {
+			t.Errorf("%s: %v allocs per run", tt.name, n)
+		}
+	}
+}

@@ -366,3 +366,27 @@ func TestMemoryShrinksAfterDeletes(t *testing.T) {
 		}
 	}
 }
+
+func TestHotPathsDoNotAllocate(t *testing.T) {
+	c := lru.New()
+	key, val := []byte("0123456789abcdef"), make([]byte, 100)
+	for i := range 1000 {
+		c.Set([]byte(strconv.Itoa(i)), val, 0)
+	}
+	c.Set(key, val, 0)
+	tests := []struct {
+		name string
+		op   func()
+	}{
+		{"Get hit", func() { c.Get(key, 0) }},
+		{"Get miss", func() { c.Get([]byte("missing"), 0) }},
+		{"Peek", func() { c.Peek(key, 0) }},
+		{"Set overwrite", func() { c.Set(key, val, 0) }},
+		{"SetExpire", func() { c.SetExpire(key, 1e15, 0) }},
+	}
+	for _, tt := range tests {
+		if n := testing.AllocsPerRun(1000, tt.op); n != 0 {
+			t.Errorf("%s: %v allocs per run", tt.name, n)
+		}
+	}
+}

@@ -35,6 +35,10 @@
 // Bytes reports len(key)+len(value) of every item plus EntryOverhead per
 // item. It is deterministic (it does not depend on chunk fragmentation) and
 // is what a byte limit is checked against. Allocated reports what the cache
-// really holds (chunks, metadata pages, index); it is at most about
-// 4/3 × Bytes plus a few chunks, because compaction bounds the dead bytes.
+// really holds: chunks (live, dead and unused), metadata pages and index.
+// Dead chunk bytes stay under a quarter of the chunks; the index is 3/8 to
+// 3/4 full (1/8 just before it shrinks); metadata entries of deleted items
+// are kept for reuse until Clear. For 16-byte keys with 100-byte values
+// Allocated is 1.00 × Bytes after a fill and about 1.14 × Bytes under
+// overwrites and evictions.
 package lru
