@@ -21,6 +21,7 @@ const (
 	MsgAuthNoPassword = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
 	MsgNoProto        = "NOPROTO unsupported protocol version"
 	MsgHelloProto     = "ERR Protocol version is not an integer or out of range"
+	MsgHelloNoAuth    = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
 	MsgDBIndex        = "ERR DB index is out of range"
 	MsgStringTooLong  = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 	MsgMaxClients     = "ERR max number of clients reached"
@@ -107,6 +108,12 @@ func MsgUnsupportedOption(opt []byte) string {
 	return "ERR " + sanitize("Unsupported option "+string(cstring(opt)))
 }
 
+// MsgHelloOption is "ERR Syntax error in HELLO option 'foo'" for an unknown
+// HELLO option or one short of its arguments.
+func MsgHelloOption(opt []byte) string {
+	return "ERR " + sanitize("Syntax error in HELLO option '"+string(cstring(opt))+"'")
+}
+
 // MsgConfigSetFailed is CONFIG SET's "ERR CONFIG SET failed (possibly related
 // to argument 'maxmemory') - argument must be a memory value".
 func MsgConfigSetFailed(param, reason string) string {
@@ -151,7 +158,3 @@ func truncate(b []byte, n int) []byte {
 	}
 	return b
 }
-
-// MsgHelloNoAuth is HELLO's refusal for a client that has not authenticated
-// and did not pass AUTH to HELLO.
-const MsgHelloNoAuth = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"

@@ -36,6 +36,8 @@ func TestMessages(t *testing.T) {
 		{MsgExpectedDollar('f'), "ERR Protocol error: expected '$', got 'f'"},
 		{MsgExpectedDollar('\n'), "ERR Protocol error: expected '$', got ' '"},
 		{MsgConfigSetFailed("maxmemory", ErrMemoryValue.Error()), "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value"},
+		{MsgHelloOption([]byte("AUTH")), "ERR Syntax error in HELLO option 'AUTH'"}, // HELLO 3 AUTH
+		{MsgHelloOption([]byte("setname")), "ERR Syntax error in HELLO option 'setname'"},
 		{MsgConfigSetUnknown([]byte("foo")), "ERR Unknown option or number of arguments for CONFIG SET - 'foo'"},
 	}
 	for _, tc := range cases {
