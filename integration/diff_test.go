@@ -98,9 +98,10 @@ var script = []section{
 		{cmd: `HELLO 2 SETNAME fromhello`, mode: pairs, ignore: []string{"version", "id"}},
 		{cmd: `CLIENT GETNAME`},
 		{cmd: `HELLO 2 SETNAME "bad name"`},
-		// Not yet here because geeredis differs (reported; add them when
-		// fixed): HELLO -1, HELLO 2147483648 and HELLO -9223372036854775808
-		// get "NOPROTO unsupported protocol version" from redis-server.
+		{cmd: `HELLO -1`},
+		{cmd: `HELLO 2147483648`},
+		{cmd: `HELLO -9223372036854775808`},
+		{cmd: `HELLO 9223372036854775808`},
 		{cmd: `HELLO 03`},
 		{cmd: `HELLO 3 SETNAME`},
 		{cmd: `HELLO 3 AUTH default`},

@@ -130,7 +130,7 @@ func cmdHello(c *client, args [][]byte) {
 	proto := c.proto
 	if len(args) >= 2 {
 		v, ok := resp.ParseInt(args[1])
-		if !ok || v < 0 || v > math.MaxInt32 {
+		if !ok {
 			c.w.Error(resp.MsgHelloProto)
 			return
 		}
