@@ -60,9 +60,9 @@ func configParams() []configParam {
 		{name: "timeout", get: func(s *Server) string { return strconv.FormatInt(s.set.timeout.Load()/int64(time.Second), 10) },
 			check: intParam(0, 2147483647, func(s *Server, n int64) { s.set.timeout.Store(n * int64(time.Second)) })},
 		{name: "proto-max-bulk-len", get: func(s *Server) string { return strconv.FormatInt(s.set.protoMaxBulkLen.Load(), 10) },
-			check: memoryParam(1<<20, func(s *Server, n int64) { s.set.protoMaxBulkLen.Store(n) })},
+			check: memoryParam(1<<20, func(s *Server, n int64) { s.set.protoMaxBulkLen.Store(n); s.set.limitsGen.Add(1) })},
 		{name: "client-query-buffer-limit", get: func(s *Server) string { return strconv.FormatInt(s.set.queryBufLimit.Load(), 10) },
-			check: memoryParam(1<<20, func(s *Server, n int64) { s.set.queryBufLimit.Store(n) })},
+			check: memoryParam(1<<20, func(s *Server, n int64) { s.set.queryBufLimit.Store(n); s.set.limitsGen.Add(1) })},
 		{name: "save", get: func(*Server) string { return "" },
 			check: func(s *Server, v []byte) (func(), string) {
 				if len(bytes.TrimSpace(v)) != 0 {

@@ -32,9 +32,10 @@ type client struct {
 	rd      *resp.Reader
 	w       resp.Writer
 
-	authed   bool
-	proto    int
-	quitting bool // QUIT or a protocol error: close after the reply
+	authed    bool
+	proto     int
+	limitsGen int64 // the settings generation c.rd's limits come from
+	quitting  bool  // QUIT or a protocol error: close after the reply
 
 	// Read by CLIENT LIST / INFO from other goroutines.
 	cmds     atomic.Int64
@@ -70,6 +71,7 @@ func newClient(s *Server, nc net.Conn) *client {
 
 // limits are the reader limits for this client now: tighter before AUTH.
 func (c *client) limits() resp.Limits {
+	c.limitsGen = c.srv.set.limitsGen.Load()
 	lim := resp.DefaultLimits()
 	lim.MaxBulk = c.srv.set.protoMaxBulkLen.Load()
 	lim.MaxQueryBuffer = c.srv.set.queryBufLimit.Load()
@@ -109,6 +111,9 @@ func (c *client) serve() {
 					log.Debug("closing idle client", "id", c.id, "addr", c.addr)
 				}
 				return
+			}
+			if c.srv.set.limitsGen.Load() != c.limitsGen {
+				c.rd.SetLimits(c.limits()) // CONFIG SET changed a limit
 			}
 			continue
 		}

@@ -49,6 +49,7 @@ type settings struct {
 	timeout         atomic.Int64 // nanoseconds
 	protoMaxBulkLen atomic.Int64
 	queryBufLimit   atomic.Int64
+	limitsGen       atomic.Int64 // bumped when a reader limit changes
 }
 
 // serverStats are INFO's counters that are not kept by the store.
