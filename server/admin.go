@@ -75,7 +75,8 @@ const (
 )
 
 // DBSIZE, FLUSHDB, FLUSHALL (and INFO keyspace) act on this node's store
-// only: the keys it holds, not the whole cluster's.
+// (FLUSH* on its hot cache too). In a cluster, a client's DBSIZE and
+// FLUSH* span every node (route_keyspace.go); INFO keyspace does not.
 
 func cmdDbsize(c *client, args [][]byte) { c.w.Int(int64(c.srv.store.Len())) }
 
@@ -93,6 +94,9 @@ func flushStore(c *client, args [][]byte) {
 		return
 	}
 	c.srv.store.Flush()
+	if c.srv.hot != nil {
+		c.srv.hot.Flush()
+	}
 	c.w.OK()
 }
 

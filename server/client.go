@@ -1,11 +1,13 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +39,17 @@ type client struct {
 	limitsGen int64 // the settings generation c.rd's limits come from
 	quitting  bool  // QUIT or a protocol error: close after the reply
 
+	// The cluster (route.go).
+	local   bool            // runs a peer's command (Execute): never routed again
+	ctx     context.Context // of cluster calls; cancelled when the client goes
+	cancel  context.CancelFunc
+	fw      []forward // commands for their owners, in output order
+	fwArgs  keyArena  // their arguments
+	fwArgv  [][]byte  // one's arguments, rebuilt
+	spare   []byte    // the output buffer settle splices into
+	scratch []byte    // hot cache reads
+	mark    int       // where the running command's reply begins in the output
+
 	// Read by CLIENT LIST / INFO from other goroutines.
 	cmds     atomic.Int64
 	netIn    atomic.Int64
@@ -65,6 +78,7 @@ func newClient(s *Server, nc net.Conn) *client {
 	}
 	c.authed = *s.set.requirePass.Load() == ""
 	c.rd = resp.NewReader(countingReader{c}, c.limits())
+	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.lastUsed.Store(c.created.UnixMilli())
 	return c
 }
@@ -91,6 +105,7 @@ func (r countingReader) Read(p []byte) (int, error) {
 func (c *client) serve() {
 	defer c.srv.forget(c)
 	defer c.nc.Close()
+	defer c.cancel()
 	log := c.srv.log
 	for {
 		args, err := c.rd.Next()
@@ -122,7 +137,7 @@ func (c *client) serve() {
 			c.flush()
 			return
 		}
-		if c.w.Len() >= flushAt && c.flush() != nil {
+		if (c.w.Len() >= flushAt || len(c.fw) >= maxForwards) && c.flush() != nil {
 			return
 		}
 	}
@@ -143,8 +158,10 @@ func (c *client) readFailed(err error) {
 	}
 }
 
-// flush writes the buffered replies.
+// flush writes the buffered replies, once the commands forwarded to
+// other nodes have answered.
 func (c *client) flush() error {
+	c.settle()
 	if c.w.Len() == 0 {
 		return nil
 	}
@@ -154,6 +171,9 @@ func (c *client) flush() error {
 		c.w.SetBuffer(nil)
 	} else {
 		c.w.Reset()
+	}
+	if cap(c.spare) > keepOutputAt {
+		c.spare = nil
 	}
 	return err
 }
@@ -167,12 +187,16 @@ func (c *client) interrupt() {
 // exec runs one command. A panic in a handler is logged and answered with
 // an error; the connection and the node go on.
 func (c *client) exec(args [][]byte) {
-	mark := c.w.Len()
+	c.mark = c.w.Len()
+	queued := len(c.fw)
 	defer func() {
 		if r := recover(); r != nil {
 			c.srv.stats.panics.Add(1)
 			c.srv.log.Error("command panicked", "cmd", printable(args[0]), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			c.w.Truncate(mark)
+			c.w.Truncate(c.mark)
+			if len(c.fw) > queued {
+				c.fw = c.fw[:queued] // what the command queued has no place now
+			}
 			c.w.Error("ERR internal error while executing '" + printable(args[0]) + "'")
 		}
 	}()
@@ -203,8 +227,17 @@ func (c *client) exec(args [][]byte) {
 		c.w.Error(resp.MsgNoAuth)
 		return
 	}
+	if c.local && run.rt.peerRefused {
+		c.srv.cstats.refused.Add(1)
+		c.w.Error(fmt.Sprintf(msgPeerRefused, strings.ToUpper(run.name)))
+		return
+	}
 	c.lastCmd.Store(run)
-	run.run(c, args)
+	if c.srv.pool != nil && !c.local {
+		c.route(run, args)
+		return
+	}
+	c.runHere(run, args)
 }
 
 // now is the time the running command sees, in Unix milliseconds: taken

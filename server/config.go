@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/geeredis/geeredis/cluster"
 )
 
 // Config holds a node's settings. DefaultConfig gives the values Redis users
@@ -34,6 +36,15 @@ type Config struct {
 	Version string
 	// ConfigFile is the path reported by INFO's config_file; "" for none.
 	ConfigFile string
+	// Getter loads the value of a key that GET or MGET misses at the key's
+	// owner (read-through): once for concurrent misses of one key, the value
+	// kept with the TTL the getter gives. It works on a node on its own as
+	// well as in a cluster. nil = a plain cache: a miss is a nil reply.
+	Getter cluster.Getter
+	// Cluster makes the node a member of a geeredis cluster: commands on
+	// keys it does not own run at their owners. nil = a node on its own,
+	// which owns every key. See ClusterConfig.
+	Cluster *ClusterConfig
 }
 
 // DefaultConfig returns the settings of a node started without flags.
@@ -63,6 +74,9 @@ func (c Config) validate() error {
 	}
 	if c.ClientQueryBufferLimit < 1024*1024 {
 		errs = append(errs, fmt.Errorf("client-query-buffer-limit %d is below 1mb", c.ClientQueryBufferLimit))
+	}
+	if c.Cluster != nil && c.Cluster.Pool == nil {
+		errs = append(errs, errors.New("cluster: Pool is nil"))
 	}
 	return errors.Join(errs...)
 }

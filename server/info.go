@@ -244,10 +244,6 @@ func (s *Server) infoCPU(b *infoBuf) {
 	b.float("used_cpu_user_children", children.user.Seconds(), 6)
 }
 
-// infoCluster: geeredis nodes form their own cluster, not a Redis Cluster;
-// a Redis Cluster client must not try CLUSTER SLOTS.
-func (s *Server) infoCluster(b *infoBuf) { b.int("cluster_enabled", 0) }
-
 // infoKeyspace lists db0 when it holds keys, as Redis does. avg_ttl is not
 // estimated: always 0.
 func (s *Server) infoKeyspace(b *infoBuf) {

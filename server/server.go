@@ -27,6 +27,16 @@ type Server struct {
 	table   *table
 	started time.Time
 
+	// The cluster (cluster.go): nil group for a node without a getter or
+	// peers; nil pool for a node on its own.
+	group     *cluster.Group
+	pool      *cluster.HTTPPool
+	hot       *cluster.Store // the group's hot cache; nil when it has none
+	getter    bool           // GET and MGET read through the group on a miss
+	groupName string
+	cstats    clusterStats
+	pseudo    sync.Pool // *client for Execute
+
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	clients   map[*client]struct{}
@@ -99,11 +109,20 @@ func New(cfg Config) (*Server, error) {
 	s.set.protoMaxBulkLen.Store(cfg.ProtoMaxBulkLen)
 	s.set.queryBufLimit.Store(cfg.ClientQueryBufferLimit)
 	s.lastSave.Store(s.started.Unix())
+	if err := s.setupGroup(cfg); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	classify(tbl)
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
 	go func() {
 		defer close(s.done)
+		var wg sync.WaitGroup
+		if s.hot != nil {
+			wg.Go(func() { s.hot.Run(ctx) })
+		}
 		store.Run(ctx)
+		wg.Wait()
 	}()
 	return s, nil
 }
@@ -230,6 +249,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		for _, c := range clients {
+			if c.cancel != nil {
+				c.cancel() // ends waits for peers
+			}
 			c.nc.Close()
 		}
 		return ctx.Err()

@@ -88,9 +88,13 @@ func bulkOrNull(c *client, it lru.Item, ok bool) {
 	}
 }
 
-// GET key
+// GET key; with a getter, a miss loads the key (readthrough.go).
 func cmdGet(c *client, args [][]byte) {
 	key, touch := args[1], touches(c)
+	if c.srv.getter {
+		getReadThrough(c, key, touch)
+		return
+	}
 	sh := c.srv.store.Lock(key)
 	defer sh.Unlock()
 	it, ok := readKey(sh, key, c.now(), touch)
@@ -216,9 +220,14 @@ func cmdGetex(c *client, args [][]byte) {
 	}
 }
 
-// MGET key [key ...]: one consistent view of all the keys, as in Redis.
+// MGET key [key ...]: one consistent view of all the keys, as in Redis;
+// with a getter, the keys missing are loaded (readthrough.go).
 func cmdMget(c *client, args [][]byte) {
 	keys, now, touch := args[1:], c.now(), touches(c)
+	if c.srv.getter {
+		mgetReadThrough(c, keys, touch)
+		return
+	}
 	l := c.srv.store.LockKeys(keys)
 	defer l.Unlock()
 	c.w.Array(len(keys))

@@ -20,7 +20,8 @@ type command struct {
 	run   func(c *client, args [][]byte)
 	subs  []*command
 
-	noAuth bool // may run before AUTH (from the no_auth flag)
+	noAuth bool      // may run before AUTH (from the no_auth flag)
+	rt     routeInfo // where the command runs in a cluster (route.go)
 }
 
 // table is the node's one command table: it drives dispatch, arity checks
