@@ -1,0 +1,417 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	// maxBatchFrames and maxBatchBytes cap one round trip; what is queued
+	// beyond them goes in the next. A single larger frame goes alone.
+	maxBatchFrames = 1024
+	maxBatchBytes  = 4 << 20
+	// keepReply is the largest reply buffer a recycled Call keeps.
+	keepReply = 64 << 10
+)
+
+var (
+	// ErrPeerUnreachable is wrapped by the errors of calls whose round trip
+	// failed: the peer refused or dropped the connection, did not answer
+	// within the pool's timeout, or answered something else than a batch
+	// reply (a 401, say). A read falls back to a local load on it.
+	ErrPeerUnreachable = errors.New("cluster: peer unreachable")
+	// ErrRemote is wrapped by the error a peer reported for one frame: its
+	// getter failed, say.
+	ErrRemote = errors.New("cluster: peer error")
+	// ErrClosed is wrapped by the errors of calls made on a closed pool or
+	// a peer that left the membership.
+	ErrClosed = errors.New("cluster: pool closed")
+)
+
+// Peer is another node as seen from this one. It queues the calls bound
+// for the node and one goroutine sends them: while a round trip is in
+// flight, new calls accumulate, and the next round trip carries them all.
+// Calls reach the peer in the order they were made.
+type Peer struct {
+	id   string
+	pool *HTTPPool
+	base string // id + base path
+
+	mu     sync.Mutex
+	wake   sync.Cond // signals the sender, idle, that the queue is not empty
+	queue  []*batch
+	free   []*batch
+	closed bool
+	idle   bool
+	down   atomic.Bool // the last round trip failed
+
+	// The sender's own.
+	urls map[string]string // batch URL by group
+	resp []byte
+	body bytes.Reader
+	sign *signer
+}
+
+// batch is the frames of one round trip, all for one group.
+type batch struct {
+	group string
+	body  []byte
+	calls []*Call
+	execs int
+}
+
+func newPeer(pool *HTTPPool, id string) *Peer {
+	p := &Peer{id: id, pool: pool, base: id + pool.base, urls: map[string]string{}}
+	p.wake.L = &p.mu
+	if pool.secret != "" {
+		p.sign = newSigner(pool.secret)
+	}
+	pool.wg.Add(1)
+	go p.run()
+	return p
+}
+
+// ID is the peer's base URL.
+func (p *Peer) ID() string { return p.id }
+
+// Exec queues a command for the peer to run locally (group g's executor).
+// Commands bound for the same peer are coalesced into shared round trips,
+// in the order they were queued. args are copied before Exec returns.
+// proto is 2 or 3, and args holds at least the command name.
+func (p *Peer) Exec(group string, proto int, args [][]byte) *Call {
+	c := p.pool.newCall()
+	if proto != 2 && proto != 3 || len(args) == 0 {
+		c.finish(statusError, nil, fmt.Errorf("cluster: Exec of %d args in protocol %d", len(args), proto))
+		return c
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		c.finish(statusError, nil, fmt.Errorf("%w: %s", ErrClosed, p.id))
+		return c
+	}
+	b := p.tail(group)
+	b.body = appendExecFrame(b.body, byte(proto), args)
+	b.execs++
+	p.push(b, c)
+	p.mu.Unlock()
+	return c
+}
+
+// Get implements PeerGetter over the coalesced protocol.
+func (p *Peer) Get(ctx context.Context, group string, key []byte) (Value, error) {
+	return p.get(ctx, group, key, false)
+}
+
+// get fetches key; hot tells the owner that this node keeps a copy.
+func (p *Peer) get(ctx context.Context, group string, key []byte, hot bool) (Value, error) {
+	var flags byte
+	if hot {
+		flags = getHot
+	}
+	c := p.queueKey(group, kindGet, flags, key, false)
+	defer c.Release()
+	data, err := c.Wait(ctx)
+	if err != nil {
+		return Value{}, err
+	}
+	if c.status == statusNotFound {
+		return Value{}, ErrNotFound
+	}
+	ttl, value, err := parseGetReply(data)
+	if err != nil {
+		return Value{}, fmt.Errorf("%w: %s: %w", ErrPeerUnreachable, p.id, err)
+	}
+	return Value{Bytes: append([]byte{}, value...), TTL: time.Duration(ttl) * time.Millisecond}, nil
+}
+
+// queueKey queues a get or forget frame. The sender recycles a detached
+// call itself: nobody waits for it.
+func (p *Peer) queueKey(group string, kind, flags byte, key []byte, detached bool) *Call {
+	c := p.pool.newCall()
+	c.detached = detached
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		c.finish(statusError, nil, fmt.Errorf("%w: %s", ErrClosed, p.id))
+		return c
+	}
+	b := p.tail(group)
+	b.body = appendKeyFrame(b.body, kind, flags, key)
+	p.push(b, c)
+	p.mu.Unlock()
+	return c
+}
+
+// tail returns the batch to append a frame of group to: the last queued
+// one if it has room and the same group, else a new one. p.mu is held.
+func (p *Peer) tail(group string) *batch {
+	if n := len(p.queue); n > 0 {
+		b := p.queue[n-1]
+		if b.group == group && len(b.calls) < maxBatchFrames && len(b.body) < maxBatchBytes {
+			return b
+		}
+	}
+	var b *batch
+	if n := len(p.free); n > 0 {
+		b, p.free = p.free[n-1], p.free[:n-1]
+	} else {
+		b = &batch{}
+	}
+	b.group = group
+	p.queue = append(p.queue, b)
+	return b
+}
+
+// push adds c to b and wakes the sender if it waits. p.mu is held.
+func (p *Peer) push(b *batch, c *Call) {
+	b.calls = append(b.calls, c)
+	if p.idle {
+		p.idle = false
+		p.wake.Signal()
+	}
+}
+
+// close stops taking calls; the sender sends what is queued and exits.
+func (p *Peer) close() {
+	p.mu.Lock()
+	p.closed = true
+	p.wake.Broadcast()
+	p.mu.Unlock()
+}
+
+// run is the sender: one round trip at a time, in queue order.
+func (p *Peer) run() {
+	defer p.pool.wg.Done()
+	for {
+		b := p.next()
+		if b == nil {
+			return
+		}
+		if err := p.send(b); err != nil {
+			p.failQueued(err) // fail fast rather than wait a timeout each
+		}
+		p.recycle(b)
+	}
+}
+
+// next waits for a queued batch and takes it; nil when closed and drained.
+func (p *Peer) next() *batch {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for len(p.queue) == 0 {
+		if p.closed {
+			return nil
+		}
+		p.idle = true
+		p.wake.Wait()
+	}
+	b := p.queue[0]
+	n := copy(p.queue, p.queue[1:])
+	p.queue[n] = nil
+	p.queue = p.queue[:n]
+	return b
+}
+
+// recycle gives a sent batch back to the free list.
+func (p *Peer) recycle(b *batch) {
+	clear(b.calls)
+	b.calls, b.execs = b.calls[:0], 0
+	if cap(b.body) > 2*maxBatchBytes {
+		b.body = nil
+	}
+	b.body = b.body[:0]
+	p.mu.Lock()
+	p.free = append(p.free, b)
+	p.mu.Unlock()
+}
+
+// failQueued fails every queued call with err.
+func (p *Peer) failQueued(err error) {
+	p.mu.Lock()
+	queued := p.queue
+	p.queue = nil
+	p.mu.Unlock()
+	for _, b := range queued {
+		for _, c := range b.calls {
+			c.finish(statusError, nil, err)
+		}
+		p.recycle(b)
+	}
+}
+
+// send makes the round trip of b and finishes its calls. It returns the
+// error that failed them all, if one did.
+func (p *Peer) send(b *batch) error {
+	st := &p.pool.stats
+	st.requests.Add(1)
+	st.commands.Add(uint64(b.execs))
+	ctx, cancel := context.WithTimeout(p.pool.ctx, p.pool.timeout)
+	defer cancel()
+	p.body.Reset(b.body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.batchURL(b.group), &p.body)
+	if err != nil {
+		return p.failed(b, err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	if p.sign != nil {
+		p.sign.sign(req, b.body, time.Now())
+	}
+	res, err := p.pool.client.Do(req)
+	if err != nil {
+		return p.failed(b, err)
+	}
+	data, err := p.read(res)
+	if err != nil {
+		return p.failed(b, err)
+	}
+	if res.StatusCode != http.StatusOK {
+		return p.failed(b, fmt.Errorf("%s: %s", res.Status, bytes.TrimSpace(data[:min(len(data), 200)])))
+	}
+	for i, c := range b.calls {
+		status, reply, n, err := parseReply(data)
+		if err != nil {
+			b.calls = b.calls[i:]
+			return p.failed(b, fmt.Errorf("reply %d: %w", i, err))
+		}
+		data = data[n:]
+		c.finish(status, reply, nil)
+	}
+	if p.down.Swap(false) {
+		p.pool.log.Info("peer reachable", "peer", p.id)
+	}
+	return nil
+}
+
+// failed fails b's calls with the error of its round trip.
+func (p *Peer) failed(b *batch, err error) error {
+	err = fmt.Errorf("%w: %s: %w", ErrPeerUnreachable, p.id, err)
+	p.pool.stats.errors.Add(1)
+	if !p.down.Swap(true) {
+		p.pool.log.Warn("peer unreachable", "peer", p.id, "err", err)
+	}
+	for _, c := range b.calls {
+		c.finish(statusError, nil, err)
+	}
+	return err
+}
+
+// read reads the body of res into the sender's buffer and closes it.
+func (p *Peer) read(res *http.Response) ([]byte, error) {
+	defer res.Body.Close()
+	limit := p.pool.maxBody
+	if res.ContentLength > limit {
+		return nil, fmt.Errorf("reply of %d bytes", res.ContentLength)
+	}
+	buf := p.resp[:0]
+	if n := res.ContentLength; n >= 0 {
+		if int64(cap(buf)) < n {
+			buf = make([]byte, 0, n)
+		}
+		buf = buf[:n]
+		if _, err := io.ReadFull(res.Body, buf); err != nil {
+			return nil, err
+		}
+	} else {
+		w := bytes.NewBuffer(buf)
+		if _, err := w.ReadFrom(io.LimitReader(res.Body, limit)); err != nil {
+			return nil, err
+		}
+		buf = w.Bytes()
+	}
+	if cap(buf) <= 2*maxBatchBytes {
+		p.resp = buf
+	}
+	return buf, nil
+}
+
+func (p *Peer) batchURL(group string) string {
+	u, ok := p.urls[group]
+	if !ok {
+		u = p.base + url.PathEscape(group) + "/" + batchName
+		p.urls[group] = u
+	}
+	return u
+}
+
+// Call is a command in flight to a peer.
+type Call struct {
+	pool     *HTTPPool
+	reply    []byte
+	err      error
+	done     chan struct{} // one token when finished, unless detached
+	status   byte
+	detached bool
+	waited   bool
+}
+
+func (p *HTTPPool) newCall() *Call {
+	c := p.calls.Get().(*Call)
+	c.pool = p
+	return c
+}
+
+// finish records the outcome of c and wakes its waiter.
+func (c *Call) finish(status byte, data []byte, err error) {
+	c.status = status
+	c.reply = append(c.reply[:0], data...)
+	c.err = err
+	if err == nil && status == statusError {
+		c.err = fmt.Errorf("%w: %s", ErrRemote, data)
+	}
+	if c.detached {
+		c.pool.putCall(c)
+		return
+	}
+	c.done <- struct{}{}
+}
+
+// Wait returns the peer's raw reply (RESP, in the proto given to Exec), or
+// the transport error (the peer unreachable, the timeout, ctx done). The
+// reply is valid until Release. Wait may be called again after it
+// returned ctx's error.
+func (c *Call) Wait(ctx context.Context) ([]byte, error) {
+	if !c.waited {
+		select {
+		case <-c.done:
+			c.waited = true
+		default:
+			select {
+			case <-c.done:
+				c.waited = true
+			case <-ctx.Done():
+				return nil, fmt.Errorf("cluster: waiting for a peer: %w", ctx.Err())
+			}
+		}
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+	return c.reply, nil
+}
+
+// Release gives c back for reuse by a later call, once Wait has returned
+// its outcome; the reply from Wait is invalid after that. Release of a
+// call still in flight (Wait gave up on ctx) does nothing. Calling it is
+// optional: it saves allocations.
+func (c *Call) Release() {
+	if c.waited {
+		c.pool.putCall(c)
+	}
+}
+
+func (p *HTTPPool) putCall(c *Call) {
+	if cap(c.reply) > keepReply {
+		c.reply = nil
+	}
+	c.reply, c.err, c.status, c.detached, c.waited = c.reply[:0], nil, 0, false, false
+	p.calls.Put(c)
+}
