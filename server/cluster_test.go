@@ -75,14 +75,14 @@ func TestRouteSplicesRepliesInOrder(t *testing.T) {
 	a := newTestClient(t, servers[0])
 	ka, kb := ownedKey(t, servers, 0, "a"), ownedKey(t, servers, 1, "b")
 	got := execLines(t, a,
-		"SET "+kb+" 1",                 // forwarded
-		"SET "+ka+" x",                 // here, at once
-		"INCR "+kb,                     // forwarded
-		"GET "+ka,                      // here
-		"GET "+kb,                      // forwarded (others are queued)
-		"PING",                         // a barrier: runs after the forwards
-		"MGET "+ka+" "+kb+" nosuch",    // split by owner
-		"SET "+kb+" 5 GET",             // the owner runs every option
+		"SET "+kb+" 1",              // forwarded
+		"SET "+ka+" x",              // here, at once
+		"INCR "+kb,                  // forwarded
+		"GET "+ka,                   // here
+		"GET "+kb,                   // forwarded (others are queued)
+		"PING",                      // a barrier: runs after the forwards
+		"MGET "+ka+" "+kb+" nosuch", // split by owner
+		"SET "+kb+" 5 GET",          // the owner runs every option
 		"DEL "+ka+" "+kb+" "+kb+" zzz", // summed over owners
 	)
 	want := "+OK\r\n+OK\r\n:2\r\n$1\r\nx\r\n$1\r\n2\r\n+PONG\r\n" +
