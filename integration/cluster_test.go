@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,6 +39,7 @@ type clusterOptions struct {
 	getter  cluster.Getter
 	timeout time.Duration // peer timeout; 0 = 2 s
 	proto   int           // of the go-redis clients; 0 = 3
+	hot     int           // HotEvery: 1 keeps a hot copy at every fetch; 0 = the default
 }
 
 // startCluster starts n nodes in this process on 127.0.0.1:0 listeners,
@@ -71,7 +73,7 @@ func startClusterNode(tb testing.TB, opt clusterOptions) *clusterNode {
 	nd.pool = pool
 	cfg := server.DefaultConfig()
 	cfg.Getter = opt.getter
-	cfg.Cluster = &server.ClusterConfig{Pool: pool}
+	cfg.Cluster = &server.ClusterConfig{Pool: pool, HotEvery: opt.hot}
 	srv, err := server.New(cfg)
 	if err != nil {
 		tb.Fatalf("server.New: %v", err)
@@ -653,4 +655,64 @@ func bytesArgs(args ...string) [][]byte {
 		out[i] = []byte(a)
 	}
 	return out
+}
+
+// TestClusterHotCache: a node keeps copies of keys it reads from their
+// owners; a write through any node drops them, at once at the writing node
+// and when the owner's invalidation arrives elsewhere.
+func TestClusterHotCache(t *testing.T) {
+	nodes := startCluster(t, 3, clusterOptions{hot: 1})
+	ctx := testContext(t)
+	owned := keysOwnedBy(t, nodes, "hot", 1)
+	key := owned[2][0]
+	a, b := nodes[0], nodes[1]
+	must(t, nodes[2].rdb.Set(ctx, key, "v1", 0).Err())
+	hotHits := func(nd *clusterNode) int64 {
+		info, err := nd.rdb.Info(ctx, "cluster").Result()
+		must(t, err)
+		for _, line := range strings.Split(info, "\r\n") {
+			if v, ok := strings.CutPrefix(line, "cluster_hot_hits:"); ok {
+				n, _ := strconv.ParseInt(v, 10, 64)
+				return n
+			}
+		}
+		t.Fatalf("no cluster_hot_hits in INFO:\n%s", info)
+		return 0
+	}
+	for _, nd := range []*clusterNode{a, b} {
+		if got, _ := nd.rdb.Get(ctx, key).Result(); got != "v1" { // fetched, copy kept
+			t.Fatalf("GET = %q", got)
+		}
+		before := hotHits(nd)
+		if got, _ := nd.rdb.Get(ctx, key).Result(); got != "v1" {
+			t.Fatalf("GET = %q", got)
+		}
+		if hotHits(nd) != before+1 {
+			t.Errorf("the second GET did not come from the hot cache")
+		}
+	}
+	// The writing node reads its write at once, alone or in a pipeline.
+	must(t, a.rdb.Set(ctx, key, "v2", 0).Err())
+	if got, _ := a.rdb.Get(ctx, key).Result(); got != "v2" {
+		t.Errorf("GET after SET at the same node = %q, want v2", got)
+	}
+	pipe := a.rdb.Pipeline()
+	pipe.Set(ctx, key, "v3", 0)
+	g := pipe.Get(ctx, key)
+	_, err := pipe.Exec(ctx)
+	if err != nil || g.Val() != "v3" {
+		t.Errorf("GET after SET in one pipeline = %q, %v; want v3", g.Val(), err)
+	}
+	// Another node's copy goes when the owner's invalidation arrives.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got, _ := b.rdb.Get(ctx, key).Result()
+		if got == "v3" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node B still reads %q 5s after the write", got)
+		}
+		runtime.Gosched()
+	}
 }

@@ -40,15 +40,16 @@ type client struct {
 	quitting  bool  // QUIT or a protocol error: close after the reply
 
 	// The cluster (route.go).
-	local   bool            // runs a peer's command (Execute): never routed again
-	ctx     context.Context // of cluster calls; cancelled when the client goes
-	cancel  context.CancelFunc
-	fw      []forward // commands for their owners, in output order
-	fwArgs  keyArena  // their arguments
-	fwArgv  [][]byte  // one's arguments, rebuilt
-	spare   []byte    // the output buffer settle splices into
-	scratch []byte    // hot cache reads
-	mark    int       // where the running command's reply begins in the output
+	local    bool            // runs a peer's command (Execute): never routed again
+	ctx      context.Context // of cluster calls; cancelled when the client goes
+	cancel   context.CancelFunc
+	fw       []forward // commands for their owners, in output order
+	fwArgs   keyArena  // their arguments
+	fwArgv   [][]byte  // one's arguments, rebuilt
+	fwWrites int       // how many of them are writes
+	spare    []byte    // the output buffer settle splices into
+	scratch  []byte    // hot cache reads
+	mark     int       // where the running command's reply begins in the output
 
 	// Read by CLIENT LIST / INFO from other goroutines.
 	cmds     atomic.Int64
@@ -196,6 +197,12 @@ func (c *client) exec(args [][]byte) {
 			c.w.Truncate(c.mark)
 			if len(c.fw) > queued {
 				c.fw = c.fw[:queued] // what the command queued has no place now
+				c.fwWrites = 0
+				for i := range c.fw {
+					if c.fw[i].kind == fwWrite {
+						c.fwWrites++
+					}
+				}
 			}
 			c.w.Error("ERR internal error while executing '" + printable(args[0]) + "'")
 		}

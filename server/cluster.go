@@ -31,6 +31,9 @@ type ClusterConfig struct {
 	// HotTTL is the longest life of a hot copy (never beyond the key's own
 	// TTL). 0 = the cluster package's default (5 s).
 	HotTTL time.Duration
+	// HotEvery makes one fetch from an owner in HotEvery keep a hot copy.
+	// 0 = the cluster package's default (10); 1 = every fetch.
+	HotEvery int
 }
 
 // defaultHotBytes is the hot cache of a node without maxmemory.
@@ -53,7 +56,7 @@ func (s *Server) setupGroup(cfg Config) error {
 	}
 	gc := cluster.GroupConfig{Getter: cfg.Getter, Main: s.store, Logger: s.log}
 	if cc := cfg.Cluster; cc != nil {
-		gc.Name, gc.Peers, gc.HotTTL = cc.Group, cc.Pool, cc.HotTTL
+		gc.Name, gc.Peers, gc.HotTTL, gc.HotEvery = cc.Group, cc.Pool, cc.HotTTL, cc.HotEvery
 		hot := cc.HotMaxBytes
 		if hot == 0 {
 			hot = cfg.MaxMemory / 8

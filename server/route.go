@@ -176,12 +176,17 @@ const maxScratch = 64 << 10
 
 // getRemote answers GET of a key owned by another node.
 func (c *client) getRemote(owner *cluster.Peer, run *command, args [][]byte, key []byte) {
-	if v, ok := c.srv.group.HotGet(key, c.now(), c.scratch[:0]); ok {
-		c.w.Bulk(v)
-		if cap(v) <= maxScratch {
-			c.scratch = v[:0]
+	// A write this client has not sent yet may be to this key, and a fetch
+	// by another client may have kept a copy older than it: read your
+	// writes, from the owner.
+	if c.fwWrites == 0 {
+		if v, ok := c.srv.group.HotGet(key, c.now(), c.scratch[:0]); ok {
+			c.w.Bulk(v)
+			if cap(v) <= maxScratch {
+				c.scratch = v[:0]
+			}
+			return
 		}
-		return
 	}
 	if len(c.fw) == 0 && (c.rd == nil || c.rd.Buffered() == 0) {
 		v, found, err := c.srv.group.Get(c.context(), key)
@@ -247,6 +252,9 @@ func (c *client) forward(owner *cluster.Peer, run *command, args [][]byte, kind 
 		c.fwArgs.add(a)
 	}
 	c.fw = append(c.fw, forward{at: c.w.Len(), peer: owner, run: run, kind: kind, from: from, to: len(c.fwArgs.ends)})
+	if kind == fwWrite {
+		c.fwWrites++
+	}
 }
 
 // argv returns f's arguments, valid until the next call.
@@ -281,7 +289,7 @@ func (c *client) settle() {
 	c.spare = buf[:0]
 	c.w.SetBuffer(out)
 	clear(c.fw)
-	c.fw = c.fw[:0]
+	c.fw, c.fwWrites = c.fw[:0], 0
 	c.fwArgs.reset()
 }
 
