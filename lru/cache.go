@@ -194,7 +194,7 @@ func (c *Cache) Scan(cursor uint64, count int, now int64, fn func(key []byte, it
 	if cursor != 0 {
 		id = cursor
 	}
-	count = max(count, 1)
+	count = min(max(count, 1), math.MaxInt/10) // 10*count must not overflow
 	found := 0
 	for budget := 10 * count; id < uint64(c.nextID) && found < count && budget > 0; id, budget = id+1, budget-1 {
 		e := c.ent(uint32(id))

@@ -3,6 +3,7 @@ package lru_test
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"strconv"
 	"testing"
 
@@ -388,5 +389,16 @@ func TestHotPathsDoNotAllocate(t *testing.T) {
 		if n := testing.AllocsPerRun(1000, tt.op); n != 0 {
 			t.Errorf("%s: %v allocs per run", tt.name, n)
 		}
+	}
+}
+
+func TestScanHugeCount(t *testing.T) {
+	c := lru.New()
+	c.Set([]byte("a"), []byte("1"), 0)
+	c.Set([]byte("b"), []byte("2"), 0)
+	var keys []string
+	next := c.Scan(0, math.MaxInt, 0, func(key []byte, it lru.Item) { keys = append(keys, string(key)) })
+	if next != 0 || len(keys) != 2 {
+		t.Fatalf("Scan with count MaxInt = %v, next %d; want both keys and the end", keys, next)
 	}
 }
