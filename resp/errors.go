@@ -29,6 +29,8 @@ const (
 	MsgBitOffset      = "ERR bit offset is not an integer or out of range"
 	MsgInvalidCursor  = "ERR invalid cursor"
 	MsgClientName     = "ERR Client names cannot contain spaces, newlines or special characters."
+	MsgSameObject     = "ERR source and destination objects are the same"
+	MsgIntRange       = "ERR value is out of range, value must between -2147483648 and 2147483647"
 
 	// EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT option conflicts.
 	MsgExpireNXConflict = "ERR NX and XX, GT or LT options at the same time are not compatible"

@@ -10,12 +10,6 @@ import (
 	"github.com/geeredis/geeredis/resp"
 )
 
-// Error replies of the key commands that resp does not have (yet).
-const (
-	msgSameObject = "ERR source and destination objects are the same"
-	msgIntRange   = "ERR value is out of range, value must between -2147483648 and 2147483647"
-)
-
 // Key commands work on this node's store. A command on one key locks that
 // key's shard for the whole command and defers the Unlock; RENAME and COPY
 // lock both keys' shards with Lock2. KEYS, SCAN and RANDOMKEY see the local
@@ -431,7 +425,7 @@ func cmdCopy(c *client, args [][]byte) {
 		return
 	}
 	if bytes.Equal(src, dst) {
-		c.w.Error(msgSameObject)
+		c.w.Error(resp.MsgSameObject)
 		return
 	}
 	now, touch, st := c.now(), touches(c), c.srv.store
@@ -464,7 +458,7 @@ func parseCopyOptions(opts [][]byte) (replace bool, msg string) {
 			case !ok:
 				return false, resp.MsgNotInt
 			case db < math.MinInt32 || db > math.MaxInt32:
-				return false, msgIntRange
+				return false, resp.MsgIntRange
 			case db != 0:
 				return false, resp.MsgDBIndex
 			}
