@@ -39,6 +39,13 @@ type options struct {
 	port     int
 	logLevel string
 	cfg      server.Config
+
+	peerAddr      string // where the peer protocol is served; "" = no cluster
+	peers         string // comma-separated peer base URLs, this node's included
+	clusterSecret string
+	peerTimeout   time.Duration
+	origin        string
+	originTimeout time.Duration
 }
 
 // run starts a node and blocks until SIGINT or SIGTERM (or stop, when not
@@ -64,10 +71,22 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer, st
 	opts.cfg.Logger = log
 	tuneMemory(opts.cfg.MaxMemory)
 
+	peering, err := setupCluster(opts, log)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return 1
+	}
 	srv, err := server.New(opts.cfg)
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return 1
+	}
+	if peering != nil {
+		if err := peering.start(); err != nil {
+			log.Error("cannot serve the peer protocol", "addr", opts.peerAddr, "err", err)
+			return 1
+		}
+		defer peering.stop()
 	}
 	addr := net.JoinHostPort(opts.bind, strconv.Itoa(opts.port))
 	ln, err := net.Listen("tcp", addr)
@@ -126,6 +145,12 @@ func parseFlags(args []string, getenv func(string) string, stdout, stderr io.Wri
 	fs.Var(maxBulk, "proto-max-bulk-len", "longest bulk string a request may carry (Redis units)")
 	fs.Var(queryLimit, "client-query-buffer-limit", "most unparsed input held for one client (Redis units)")
 	fs.StringVar(&o.logLevel, "loglevel", "info", "log level: debug, verbose, info, notice, warning")
+	fs.StringVar(&o.peerAddr, "peer-addr", "", "HOST:PORT where this node serves the peer protocol to the other nodes (enables the cluster)")
+	fs.StringVar(&o.peers, "peers", "", "comma-separated base URLs of every node's peer address, this node's included (http://HOST:PORT,...)")
+	fs.StringVar(&o.clusterSecret, "cluster-secret", "", "shared secret that authenticates every peer request (HMAC); empty = none")
+	fs.DurationVar(&o.peerTimeout, "peer-timeout", 2*time.Second, "bound on one round trip to a peer")
+	fs.StringVar(&o.origin, "origin", "", "URL of an HTTP origin that misses are loaded from: GET <URL>/<key>, 404 = not found, Cache-Control max-age = TTL")
+	fs.DurationVar(&o.originTimeout, "origin-timeout", 5*time.Second, "bound on one load from --origin")
 	fs.BoolVar(&showVersion, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: geeredis [flags]\n\nA Redis-compatible cache node. Every flag may also be set in the environment\nas GEEREDIS_<NAME> (e.g. GEEREDIS_PORT=6380); the command line wins.\n\nFlags:\n")
