@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -66,6 +67,22 @@ type clusterOpts struct {
 	hotTTL   time.Duration
 	clock    *atomic.Int64 // nil = the system clock
 	exec     Executor      // nil = the node's fakeExec
+	client   *http.Client  // nil = the pool's links
+}
+
+// transport is a way a pool sends requests.
+type transport struct {
+	name   string
+	client func() *http.Client
+}
+
+// transports are the pool's own links and an http.Client given in
+// PoolConfig.
+func transports() []transport {
+	return []transport{
+		{"link", func() *http.Client { return nil }},
+		{"net/http", func() *http.Client { return &http.Client{Transport: &http.Transport{}} }},
+	}
 }
 
 // newCluster starts n nodes on 127.0.0.1:0, each knowing all the others.
@@ -88,7 +105,7 @@ func newNode(tb testing.TB, i int, o clusterOpts) *testNode {
 	nd := &testNode{exec: &fakeExec{}}
 	nd.ts = httptest.NewUnstartedServer(nil)
 	var err error
-	cfg := PoolConfig{Self: "http://" + nd.ts.Listener.Addr().String(), Timeout: o.timeout}
+	cfg := PoolConfig{Self: "http://" + nd.ts.Listener.Addr().String(), Timeout: o.timeout, Client: o.client}
 	if o.secret != nil {
 		cfg.Secret = o.secret[i]
 	}

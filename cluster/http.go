@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -56,7 +55,7 @@ type PoolConfig struct {
 	BasePath string        // "" = "/_geeredis/"; starts and ends with "/"
 	Secret   string        // "" = no authentication
 	Timeout  time.Duration // bound on every peer round trip; 0 = 2 s
-	Client   *http.Client  // nil = a tuned keep-alive client
+	Client   *http.Client  // nil = the pool's own keep-alive HTTP/1.1 connections, one per peer
 	Logger   *slog.Logger  // nil = silent
 
 	// MaxBodyBytes bounds the body of a peer request or reply; 0 = 1 GiB.
@@ -67,14 +66,14 @@ type PoolConfig struct {
 // HTTPPool is the peer protocol: the HTTP server other nodes call and the
 // client this node calls them with; it implements PeerPicker.
 type HTTPPool struct {
-	self    string
-	base    string
-	secret  string
-	timeout time.Duration
-	maxBody int64
-	client  *http.Client
-	ownsTr  *http.Transport // closed by Close when the pool made it
-	log     *slog.Logger
+	self       string
+	base       string
+	secret     string
+	timeout    time.Duration
+	maxBody    int64
+	client     *http.Client // nil: peers use their own links
+	ownsClient bool         // cfg.Client was nil
+	log        *slog.Logger
 
 	ctx    context.Context // cancelled by Close: ends round trips
 	cancel context.CancelFunc
@@ -139,10 +138,7 @@ func NewHTTPPool(cfg PoolConfig) (*HTTPPool, error) {
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
-	if p.client == nil {
-		p.ownsTr = newTransport(p.timeout)
-		p.client = &http.Client{Transport: p.ownsTr}
-	}
+	p.ownsClient = p.client == nil
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.calls.New = func() any { return &Call{done: make(chan struct{}, 1)} }
 	p.serving.New = func() any { return &serveState{} }
@@ -150,21 +146,6 @@ func NewHTTPPool(cfg PoolConfig) (*HTTPPool, error) {
 	p.groups.Store(&map[string]groupEntry{})
 	p.state.Store(&poolState{ring: hash.New(0, nil, self), members: []string{self}, peers: map[string]*Peer{}})
 	return p, nil
-}
-
-// newTransport is a keep-alive HTTP/1.1 transport for peer traffic: one
-// round trip at a time per peer, plus slack for GETs and reconnects.
-func newTransport(timeout time.Duration) *http.Transport {
-	return &http.Transport{
-		Proxy:               nil,
-		DialContext:         (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConnsPerHost: 4,
-		IdleConnTimeout:     90 * time.Second,
-		DisableCompression:  true,
-		ForceAttemptHTTP2:   false,
-		WriteBufferSize:     64 << 10,
-		ReadBufferSize:      64 << 10,
-	}
 }
 
 // Set replaces the members (peer base URLs, Self included). Peers that
@@ -288,13 +269,11 @@ func (p *HTTPPool) Close() error {
 		p.cancel()
 		for _, peer := range p.state.Load().list {
 			peer.close()
+			peer.interrupt()
 		}
 	}
 	p.mu.Unlock()
 	p.wg.Wait()
-	if p.ownsTr != nil {
-		p.ownsTr.CloseIdleConnections()
-	}
 	return nil
 }
 

@@ -139,69 +139,73 @@ func TestBatchEndpointRefuses(t *testing.T) {
 }
 
 func TestAuth(t *testing.T) {
-	nodes := newCluster(t, 3, clusterOpts{secret: []string{"s3cret", "s3cret", "other"}})
-	a, b, c := nodes[0], nodes[1], nodes[2]
-	put(b.main, "k", "v", 0)
+	for _, tr := range transports() {
+		t.Run(tr.name, func(t *testing.T) {
+			nodes := newCluster(t, 3, clusterOpts{client: tr.client(), secret: []string{"s3cret", "s3cret", "other"}})
+			a, b, c := nodes[0], nodes[1], nodes[2]
+			put(b.main, "k", "v", 0)
 
-	// Peers that share the secret talk.
-	reply, err := peerOf(t, a, b).Exec(DefaultGroup, 2, bs("PING")).Wait(t.Context())
-	if err != nil || string(reply) != ":0\r\n" {
-		t.Fatalf("Exec between peers with the secret = %q %v", reply, err)
-	}
-	// A peer with another secret gets 401.
-	_, err = peerOf(t, c, b).Exec(DefaultGroup, 2, bs("PING")).Wait(t.Context())
-	if !errors.Is(err, ErrPeerUnreachable) || !strings.Contains(err.Error(), "401") {
-		t.Errorf("Exec with a wrong secret: err = %v, want a 401", err)
-	}
+			// Peers that share the secret talk.
+			reply, err := peerOf(t, a, b).Exec(DefaultGroup, 2, bs("PING")).Wait(t.Context())
+			if err != nil || string(reply) != ":0\r\n" {
+				t.Fatalf("Exec between peers with the secret = %q %v", reply, err)
+			}
+			// A peer with another secret gets 401.
+			_, err = peerOf(t, c, b).Exec(DefaultGroup, 2, bs("PING")).Wait(t.Context())
+			if !errors.Is(err, ErrPeerUnreachable) || !strings.Contains(err.Error(), "401") {
+				t.Errorf("Exec with a wrong secret: err = %v, want a 401", err)
+			}
 
-	batch := appendExecFrame(nil, 2, bs("SET", "k", "w"))
-	now := time.Now()
-	tests := []struct {
-		name   string
-		method string
-		path   string
-		body   []byte
-		secret string // "" = unsigned
-		at     time.Time
-		tamper bool
-		status int
-	}{
-		{"get unsigned", "GET", "/_geeredis/geeredis/k", nil, "", now, false, 401},
-		{"get wrong secret", "GET", "/_geeredis/geeredis/k", nil, "guess", now, false, 401},
-		{"get signed", "GET", "/_geeredis/geeredis/k", nil, "s3cret", now, false, 200},
-		{"batch unsigned", "POST", "/_geeredis/geeredis/_batch", batch, "", now, false, 401},
-		{"batch wrong secret", "POST", "/_geeredis/geeredis/_batch", batch, "guess", now, false, 401},
-		{"batch signed", "POST", "/_geeredis/geeredis/_batch", batch, "s3cret", now, false, 200},
-		{"batch 61s old", "POST", "/_geeredis/geeredis/_batch", batch, "s3cret", now.Add(-61 * time.Second), false, 401},
-		{"batch 61s ahead", "POST", "/_geeredis/geeredis/_batch", batch, "s3cret", now.Add(61 * time.Second), false, 401},
-		{"batch 50s old", "POST", "/_geeredis/geeredis/_batch", batch, "s3cret", now.Add(-50 * time.Second), false, 200},
-		{"batch body changed", "POST", "/_geeredis/geeredis/_batch", batch, "s3cret", now, true, 401},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			req, err := http.NewRequest(tt.method, b.url()+tt.path, bytes.NewReader(tt.body))
-			if err != nil {
-				t.Fatal(err)
+			batch := appendExecFrame(nil, 2, bs("SET", "k", "w"))
+			now := time.Now()
+			tests := []struct {
+				name   string
+				method string
+				path   string
+				body   []byte
+				secret string // "" = unsigned
+				at     time.Time
+				tamper bool
+				status int
+			}{
+				{"get unsigned", "GET", "/_geeredis/geeredis/k", nil, "", now, false, 401},
+				{"get wrong secret", "GET", "/_geeredis/geeredis/k", nil, "guess", now, false, 401},
+				{"get signed", "GET", "/_geeredis/geeredis/k", nil, "s3cret", now, false, 200},
+				{"batch unsigned", "POST", "/_geeredis/geeredis/_batch", batch, "", now, false, 401},
+				{"batch wrong secret", "POST", "/_geeredis/geeredis/_batch", batch, "guess", now, false, 401},
+				{"batch signed", "POST", "/_geeredis/geeredis/_batch", batch, "s3cret", now, false, 200},
+				{"batch 61s old", "POST", "/_geeredis/geeredis/_batch", batch, "s3cret", now.Add(-61 * time.Second), false, 401},
+				{"batch 61s ahead", "POST", "/_geeredis/geeredis/_batch", batch, "s3cret", now.Add(61 * time.Second), false, 401},
+				{"batch 50s old", "POST", "/_geeredis/geeredis/_batch", batch, "s3cret", now.Add(-50 * time.Second), false, 200},
+				{"batch body changed", "POST", "/_geeredis/geeredis/_batch", batch, "s3cret", now, true, 401},
 			}
-			if tt.secret != "" {
-				newSigner(tt.secret).sign(req, tt.body, tt.at)
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					req, err := http.NewRequest(tt.method, b.url()+tt.path, bytes.NewReader(tt.body))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if tt.secret != "" {
+						newSigner(tt.secret).sign(req, tt.body, tt.at)
+					}
+					if tt.tamper {
+						req.Body = io.NopCloser(bytes.NewReader(appendExecFrame(nil, 2, bs("SET", "k", "x"))))
+					}
+					res, err := http.DefaultClient.Do(req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+					if res.StatusCode != tt.status {
+						t.Errorf("status %d, want %d", res.StatusCode, tt.status)
+					}
+				})
 			}
-			if tt.tamper {
-				req.Body = io.NopCloser(bytes.NewReader(appendExecFrame(nil, 2, bs("SET", "k", "x"))))
-			}
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			io.Copy(io.Discard, res.Body)
-			res.Body.Close()
-			if res.StatusCode != tt.status {
-				t.Errorf("status %d, want %d", res.StatusCode, tt.status)
+			// Only the accepted batches ran: the PING and two SETs.
+			if got := b.exec.commands(); len(got) != 3 {
+				t.Errorf("owner ran %q", got)
 			}
 		})
-	}
-	// Only the accepted batches ran: the PING and two SETs.
-	if got := b.exec.commands(); len(got) != 3 {
-		t.Errorf("owner ran %q", got)
 	}
 }

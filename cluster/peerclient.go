@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,9 +42,10 @@ var (
 // flight, new calls accumulate, and the next round trip carries them all.
 // Calls reach the peer in the order they were made.
 type Peer struct {
-	id   string
-	pool *HTTPPool
-	base string // id + base path
+	id     string
+	pool   *HTTPPool
+	origin string // scheme://host of id
+	base   string // the path of id, then the pool's base path
 
 	mu     sync.Mutex
 	wake   sync.Cond // signals the sender, idle, that the queue is not empty
@@ -54,10 +56,11 @@ type Peer struct {
 	down   atomic.Bool // the last round trip failed
 
 	// The sender's own.
-	urls map[string]string // batch URL by group
-	resp []byte
-	body bytes.Reader
-	sign *signer
+	link  *link             // nil: the pool's http.Client carries the requests
+	paths map[string]string // batch request-URI by group
+	resp  []byte
+	body  bytes.Reader
+	sign  *signer
 }
 
 // batch is the frames of one round trip, all for one group.
@@ -69,7 +72,14 @@ type batch struct {
 }
 
 func newPeer(pool *HTTPPool, id string) *Peer {
-	p := &Peer{id: id, pool: pool, base: id + pool.base, urls: map[string]string{}}
+	p := &Peer{id: id, pool: pool, origin: id, base: pool.base, paths: map[string]string{}}
+	if u, err := url.Parse(id); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+		p.origin = u.Scheme + "://" + u.Host
+		p.base = u.EscapedPath() + pool.base
+		if pool.ownsClient {
+			p.link = newLink(u, pool.timeout, pool.maxBody)
+		}
+	}
 	p.wake.L = &p.mu
 	if pool.secret != "" {
 		p.sign = newSigner(pool.secret)
@@ -188,12 +198,23 @@ func (p *Peer) close() {
 	p.mu.Unlock()
 }
 
+// interrupt ends the peer's round trip in flight and makes later ones
+// fail at once; the pool's Close calls it.
+func (p *Peer) interrupt() {
+	if p.link != nil {
+		p.link.interrupt()
+	}
+}
+
 // run is the sender: one round trip at a time, in queue order.
 func (p *Peer) run() {
 	defer p.pool.wg.Done()
 	for {
 		b := p.next()
 		if b == nil {
+			if p.link != nil {
+				p.link.drop()
+			}
 			return
 		}
 		if err := p.send(b); err != nil {
@@ -207,12 +228,19 @@ func (p *Peer) run() {
 func (p *Peer) next() *batch {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for len(p.queue) == 0 {
-		if p.closed {
-			return nil
+	if len(p.queue) == 0 {
+		for len(p.queue) == 0 {
+			if p.closed {
+				return nil
+			}
+			p.idle = true
+			p.wake.Wait()
 		}
-		p.idle = true
-		p.wake.Wait()
+		// Woken by the first call of a burst: let the callers that are
+		// running queue theirs too, to share this round trip.
+		p.mu.Unlock()
+		runtime.Gosched()
+		p.mu.Lock()
 	}
 	b := p.queue[0]
 	n := copy(p.queue, p.queue[1:])
@@ -254,27 +282,12 @@ func (p *Peer) send(b *batch) error {
 	st := &p.pool.stats
 	st.requests.Add(1)
 	st.commands.Add(uint64(b.execs))
-	ctx, cancel := context.WithTimeout(p.pool.ctx, p.pool.timeout)
-	defer cancel()
-	p.body.Reset(b.body)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.batchURL(b.group), &p.body)
+	status, data, err := p.roundTrip(b)
 	if err != nil {
 		return p.failed(b, err)
 	}
-	req.Header.Set("Content-Type", contentType)
-	if p.sign != nil {
-		p.sign.sign(req, b.body, time.Now())
-	}
-	res, err := p.pool.client.Do(req)
-	if err != nil {
-		return p.failed(b, err)
-	}
-	data, err := p.read(res)
-	if err != nil {
-		return p.failed(b, err)
-	}
-	if res.StatusCode != http.StatusOK {
-		return p.failed(b, fmt.Errorf("%s: %s", res.Status, bytes.TrimSpace(data[:min(len(data), 200)])))
+	if status != http.StatusOK {
+		return p.failed(b, fmt.Errorf("HTTP %d: %s", status, bytes.TrimSpace(data[:min(len(data), 200)])))
 	}
 	for i, c := range b.calls {
 		status, reply, n, err := parseReply(data)
@@ -289,6 +302,44 @@ func (p *Peer) send(b *batch) error {
 		p.pool.log.Info("peer reachable", "peer", p.id)
 	}
 	return nil
+}
+
+// roundTrip POSTs b and returns the answer's status and body, over the
+// peer's link or, when the pool was given an http.Client, with it.
+func (p *Peer) roundTrip(b *batch) (int, []byte, error) {
+	var status int
+	var data []byte
+	var err error
+	if p.link != nil {
+		status, data, err = p.link.roundTrip(p.pool.ctx, p.batchPath(b.group), p.sign, b.body, p.resp[:0])
+	} else {
+		status, data, err = p.doHTTP(b)
+	}
+	if cap(data) <= 2*maxBatchBytes && cap(data) > cap(p.resp) {
+		p.resp = data[:0]
+	}
+	return status, data, err
+}
+
+// doHTTP makes the round trip with the pool's http.Client.
+func (p *Peer) doHTTP(b *batch) (int, []byte, error) {
+	ctx, cancel := context.WithTimeout(p.pool.ctx, p.pool.timeout)
+	defer cancel()
+	p.body.Reset(b.body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.origin+p.batchPath(b.group), &p.body)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", contentType)
+	if p.sign != nil {
+		p.sign.sign(req, b.body, time.Now())
+	}
+	res, err := p.pool.client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	data, err := p.read(res)
+	return res.StatusCode, data, err
 }
 
 // failed fails b's calls with the error of its round trip.
@@ -327,17 +378,15 @@ func (p *Peer) read(res *http.Response) ([]byte, error) {
 		}
 		buf = w.Bytes()
 	}
-	if cap(buf) <= 2*maxBatchBytes {
-		p.resp = buf
-	}
 	return buf, nil
 }
 
-func (p *Peer) batchURL(group string) string {
-	u, ok := p.urls[group]
+// batchPath is the request-URI of group's batch endpoint at the peer.
+func (p *Peer) batchPath(group string) string {
+	u, ok := p.paths[group]
 	if !ok {
 		u = p.base + url.PathEscape(group) + "/" + batchName
-		p.urls[group] = u
+		p.paths[group] = u
 	}
 	return u
 }

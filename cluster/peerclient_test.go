@@ -12,42 +12,46 @@ import (
 )
 
 func TestExecInOrder(t *testing.T) {
-	nodes := newCluster(t, 3, clusterOpts{})
-	a, b := nodes[0], nodes[1]
-	peer := peerOf(t, a, b)
-	const n = 3000 // more than one batch of maxBatchFrames
-	calls := make([]*Call, n)
-	for i := range calls {
-		proto := 2 + i%2
-		calls[i] = peer.Exec(DefaultGroup, proto, bs("SET", "k", fmt.Sprint(i)))
-	}
-	for i, c := range calls {
-		reply, err := c.Wait(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if want := fmt.Sprintf(":%d\r\n", i); string(reply) != want {
-			t.Fatalf("reply %d = %q, want %q", i, reply, want)
-		}
-		c.Release()
-	}
-	seen := b.exec.commands()
-	if len(seen) != n {
-		t.Fatalf("owner ran %d commands, want %d", len(seen), n)
-	}
-	for i, cmd := range seen {
-		if want := fmt.Sprintf("SET k %d", i); cmd != want {
-			t.Fatalf("command %d = %q, want %q", i, cmd, want)
-		}
-		if b.exec.proto[i] != 2+i%2 {
-			t.Fatalf("command %d ran in proto %d", i, b.exec.proto[i])
-		}
-	}
-	if got := len(nodes[2].exec.commands()); got != 0 {
-		t.Errorf("a bystander ran %d commands", got)
-	}
-	if st := a.pool.Stats(); st.Commands != n || st.Requests < 3 {
-		t.Errorf("stats %+v: want %d commands in at least 3 round trips", st, n)
+	for _, tr := range transports() {
+		t.Run(tr.name, func(t *testing.T) {
+			nodes := newCluster(t, 3, clusterOpts{client: tr.client()})
+			a, b := nodes[0], nodes[1]
+			peer := peerOf(t, a, b)
+			const n = 3000 // more than one batch of maxBatchFrames
+			calls := make([]*Call, n)
+			for i := range calls {
+				proto := 2 + i%2
+				calls[i] = peer.Exec(DefaultGroup, proto, bs("SET", "k", fmt.Sprint(i)))
+			}
+			for i, c := range calls {
+				reply, err := c.Wait(t.Context())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := fmt.Sprintf(":%d\r\n", i); string(reply) != want {
+					t.Fatalf("reply %d = %q, want %q", i, reply, want)
+				}
+				c.Release()
+			}
+			seen := b.exec.commands()
+			if len(seen) != n {
+				t.Fatalf("owner ran %d commands, want %d", len(seen), n)
+			}
+			for i, cmd := range seen {
+				if want := fmt.Sprintf("SET k %d", i); cmd != want {
+					t.Fatalf("command %d = %q, want %q", i, cmd, want)
+				}
+				if b.exec.proto[i] != 2+i%2 {
+					t.Fatalf("command %d ran in proto %d", i, b.exec.proto[i])
+				}
+			}
+			if got := len(nodes[2].exec.commands()); got != 0 {
+				t.Errorf("a bystander ran %d commands", got)
+			}
+			if st := a.pool.Stats(); st.Commands != n || st.Requests < 3 {
+				t.Errorf("stats %+v: want %d commands in at least 3 round trips", st, n)
+			}
+		})
 	}
 }
 
@@ -174,96 +178,108 @@ func hungPeer(tb testing.TB) string {
 }
 
 func TestPeerHungTimesOut(t *testing.T) {
-	const timeout = 300 * time.Millisecond
-	hung := hungPeer(t)
-	nodes := newCluster(t, 1, clusterOpts{timeout: timeout, getter: GetterFunc(func(ctx context.Context, key string) (Value, error) {
-		return Value{Bytes: []byte("local " + key)}, nil
-	})})
-	a := nodes[0]
-	a.pool.Set(a.url(), hung)
-	peer := a.pool.Peers()[0]
+	for _, tr := range transports() {
+		t.Run(tr.name, func(t *testing.T) {
+			const timeout = 300 * time.Millisecond
+			hung := hungPeer(t)
+			nodes := newCluster(t, 1, clusterOpts{client: tr.client(), timeout: timeout, getter: GetterFunc(func(ctx context.Context, key string) (Value, error) {
+				return Value{Bytes: []byte("local " + key)}, nil
+			})})
+			a := nodes[0]
+			a.pool.Set(a.url(), hung)
+			peer := a.pool.Peers()[0]
 
-	start := time.Now()
-	const n = 50
-	errs := make(chan error, n)
-	for i := range n {
-		go func() {
-			_, err := peer.Exec(DefaultGroup, 2, bs("SET", fmt.Sprint(i), "v")).Wait(t.Context())
-			errs <- err
-		}()
-	}
-	for range n {
-		if err := <-errs; !errors.Is(err, ErrPeerUnreachable) {
-			t.Fatalf("Exec to a hung peer: err = %v, want ErrPeerUnreachable", err)
-		}
-	}
-	if took := time.Since(start); took > timeout+time.Second {
-		t.Errorf("Execs to a hung peer failed after %v, timeout %v", took, timeout)
-	}
+			start := time.Now()
+			const n = 50
+			errs := make(chan error, n)
+			for i := range n {
+				go func() {
+					_, err := peer.Exec(DefaultGroup, 2, bs("SET", fmt.Sprint(i), "v")).Wait(t.Context())
+					errs <- err
+				}()
+			}
+			for range n {
+				if err := <-errs; !errors.Is(err, ErrPeerUnreachable) {
+					t.Fatalf("Exec to a hung peer: err = %v, want ErrPeerUnreachable", err)
+				}
+			}
+			if took := time.Since(start); took > timeout+time.Second {
+				t.Errorf("Execs to a hung peer failed after %v, timeout %v", took, timeout)
+			}
 
-	key := []byte("k")
-	for a.pool.Owner(key) == nil {
-		key = append(key, 'k')
-	}
-	start = time.Now()
-	v, found, err := a.group.Get(t.Context(), key)
-	if err != nil || !found || string(v.Bytes) != "local "+string(key) {
-		t.Fatalf("Get = %q %v %v, want a local load", v.Bytes, found, err)
-	}
-	if took := time.Since(start); took > timeout+time.Second {
-		t.Errorf("Get fell back after %v, timeout %v", took, timeout)
-	}
-	if st := a.group.Stats(); st.Fallbacks != 1 || st.PeerErrors != 1 {
-		t.Errorf("stats %+v, want 1 fallback and 1 peer error", st)
+			key := []byte("k")
+			for a.pool.Owner(key) == nil {
+				key = append(key, 'k')
+			}
+			start = time.Now()
+			v, found, err := a.group.Get(t.Context(), key)
+			if err != nil || !found || string(v.Bytes) != "local "+string(key) {
+				t.Fatalf("Get = %q %v %v, want a local load", v.Bytes, found, err)
+			}
+			if took := time.Since(start); took > timeout+time.Second {
+				t.Errorf("Get fell back after %v, timeout %v", took, timeout)
+			}
+			if st := a.group.Stats(); st.Fallbacks != 1 || st.PeerErrors != 1 {
+				t.Errorf("stats %+v, want 1 fallback and 1 peer error", st)
+			}
+		})
 	}
 }
 
 func TestPeerDown(t *testing.T) {
-	nodes := newCluster(t, 3, clusterOpts{timeout: 5 * time.Second, getter: GetterFunc(func(ctx context.Context, key string) (Value, error) {
-		return Value{Bytes: []byte("loaded " + key)}, nil
-	})})
-	a, b := nodes[0], nodes[1]
-	key := keyOf(t, nodes, 1, "down")
-	b.ts.Close()
+	for _, tr := range transports() {
+		t.Run(tr.name, func(t *testing.T) {
+			nodes := newCluster(t, 3, clusterOpts{client: tr.client(), timeout: 5 * time.Second, getter: GetterFunc(func(ctx context.Context, key string) (Value, error) {
+				return Value{Bytes: []byte("loaded " + key)}, nil
+			})})
+			a, b := nodes[0], nodes[1]
+			key := keyOf(t, nodes, 1, "down")
+			b.ts.Close()
 
-	start := time.Now()
-	_, err := peerOf(t, a, b).Exec(DefaultGroup, 2, bs("SET", string(key), "v")).Wait(t.Context())
-	if !errors.Is(err, ErrPeerUnreachable) || !strings.Contains(err.Error(), b.url()) {
-		t.Fatalf("Exec to a stopped peer: err = %v, want ErrPeerUnreachable naming it", err)
-	}
-	if took := time.Since(start); took > time.Second {
-		t.Errorf("Exec to a stopped peer took %v", took)
-	}
+			start := time.Now()
+			_, err := peerOf(t, a, b).Exec(DefaultGroup, 2, bs("SET", string(key), "v")).Wait(t.Context())
+			if !errors.Is(err, ErrPeerUnreachable) || !strings.Contains(err.Error(), b.url()) {
+				t.Fatalf("Exec to a stopped peer: err = %v, want ErrPeerUnreachable naming it", err)
+			}
+			if took := time.Since(start); took > time.Second {
+				t.Errorf("Exec to a stopped peer took %v", took)
+			}
 
-	v, found, err := a.group.Get(t.Context(), key)
-	if err != nil || !found || string(v.Bytes) != "loaded "+string(key) {
-		t.Fatalf("Get = %q %v %v, want a local load", v.Bytes, found, err)
-	}
-	st := a.group.Stats()
-	if st.Fallbacks != 1 || st.PeerErrors != 1 || st.Loads != 1 {
-		t.Errorf("stats %+v, want one fallback load after one peer error", st)
-	}
-	if _, ok := a.group.HotGet(key, time.Now().UnixMilli(), nil); !ok {
-		t.Error("the fallback value is not in the hot cache")
-	}
-	if a.main.Len() != 0 {
-		t.Error("the fallback value went into the main cache")
-	}
-	if a.pool.Stats().Errors < 2 {
-		t.Errorf("pool stats %+v, want the failed round trips counted", a.pool.Stats())
+			v, found, err := a.group.Get(t.Context(), key)
+			if err != nil || !found || string(v.Bytes) != "loaded "+string(key) {
+				t.Fatalf("Get = %q %v %v, want a local load", v.Bytes, found, err)
+			}
+			st := a.group.Stats()
+			if st.Fallbacks != 1 || st.PeerErrors != 1 || st.Loads != 1 {
+				t.Errorf("stats %+v, want one fallback load after one peer error", st)
+			}
+			if _, ok := a.group.HotGet(key, time.Now().UnixMilli(), nil); !ok {
+				t.Error("the fallback value is not in the hot cache")
+			}
+			if a.main.Len() != 0 {
+				t.Error("the fallback value went into the main cache")
+			}
+			if a.pool.Stats().Errors < 2 {
+				t.Errorf("pool stats %+v, want the failed round trips counted", a.pool.Stats())
+			}
+		})
 	}
 }
 
 func TestClosedPool(t *testing.T) {
-	nodes := newCluster(t, 2, clusterOpts{})
-	a, b := nodes[0], nodes[1]
-	peer := peerOf(t, a, b)
-	a.pool.Close()
-	if _, err := peer.Exec(DefaultGroup, 2, bs("PING")).Wait(t.Context()); !errors.Is(err, ErrClosed) {
-		t.Errorf("Exec after Close: err = %v, want ErrClosed", err)
-	}
-	if _, err := peer.Get(t.Context(), DefaultGroup, []byte("k")); !errors.Is(err, ErrClosed) {
-		t.Errorf("Get after Close: err = %v, want ErrClosed", err)
+	for _, tr := range transports() {
+		t.Run(tr.name, func(t *testing.T) {
+			nodes := newCluster(t, 2, clusterOpts{client: tr.client()})
+			a, b := nodes[0], nodes[1]
+			peer := peerOf(t, a, b)
+			a.pool.Close()
+			if _, err := peer.Exec(DefaultGroup, 2, bs("PING")).Wait(t.Context()); !errors.Is(err, ErrClosed) {
+				t.Errorf("Exec after Close: err = %v, want ErrClosed", err)
+			}
+			if _, err := peer.Get(t.Context(), DefaultGroup, []byte("k")); !errors.Is(err, ErrClosed) {
+				t.Errorf("Get after Close: err = %v, want ErrClosed", err)
+			}
+		})
 	}
 }
 
@@ -293,5 +309,25 @@ func TestSetMembership(t *testing.T) {
 	}
 	if _, ok := a.pool.PickPeer([]byte("k")); ok {
 		t.Error("alone, PickPeer found a peer")
+	}
+}
+
+func TestCloseInterruptsRoundTrip(t *testing.T) {
+	for _, tr := range transports() {
+		t.Run(tr.name, func(t *testing.T) {
+			hung := hungPeer(t)
+			nodes := newCluster(t, 1, clusterOpts{client: tr.client(), timeout: time.Hour})
+			a := nodes[0]
+			a.pool.Set(a.url(), hung)
+			c := a.pool.Peers()[0].Exec(DefaultGroup, 2, bs("PING"))
+			start := time.Now()
+			a.pool.Close()
+			if took := time.Since(start); took > 5*time.Second {
+				t.Errorf("Close took %v with a round trip in flight", took)
+			}
+			if _, err := c.Wait(t.Context()); err == nil {
+				t.Error("a call in flight at Close succeeded")
+			}
+		})
 	}
 }
