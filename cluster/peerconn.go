@@ -93,7 +93,16 @@ func (l *link) try(ctx context.Context, path string, sign *signer, body, dst []b
 			return 0, nil, false, err
 		}
 	}
-	l.c.SetDeadline(time.Now().Add(l.timeout))
+	l.mu.Lock()
+	closed := l.closed
+	if !closed {
+		l.c.SetDeadline(time.Now().Add(l.timeout)) // after an interrupt's, not over it
+	}
+	l.mu.Unlock()
+	if closed {
+		l.drop()
+		return 0, nil, false, ErrClosed
+	}
 	if err := l.write(path, sign, body); err != nil {
 		l.drop()
 		return 0, nil, false, err
