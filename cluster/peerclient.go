@@ -97,23 +97,44 @@ func (p *Peer) ID() string { return p.id }
 // in the order they were queued. args are copied before Exec returns.
 // proto is 2 or 3, and args holds at least the command name.
 func (p *Peer) Exec(group string, proto int, args [][]byte) *Call {
-	c := p.pool.newCall()
-	if proto != 2 && proto != 3 || len(args) == 0 {
-		c.finish(statusError, nil, fmt.Errorf("cluster: Exec of %d args in protocol %d", len(args), proto))
-		return c
+	var one [1]*Call
+	p.ExecN(group, proto, 1, func(int) [][]byte { return args }, one[:0])
+	return one[0]
+}
+
+// ExecN queues n commands at once, args(i) giving the arguments of the
+// i-th, and appends their Calls to calls. They are queued in one step, so
+// the sender cannot take the first before the last is queued: a client's
+// pipeline costs one round trip per owner (while it fits in one batch).
+func (p *Peer) ExecN(group string, proto int, n int, args func(i int) [][]byte, calls []*Call) []*Call {
+	start := len(calls)
+	for range n {
+		calls = append(calls, p.pool.newCall())
+	}
+	var fail error
+	if proto != 2 && proto != 3 {
+		fail = fmt.Errorf("cluster: Exec in protocol %d", proto)
 	}
 	p.mu.Lock()
 	if p.closed {
-		p.mu.Unlock()
-		c.finish(statusError, nil, fmt.Errorf("%w: %s", ErrClosed, p.id))
-		return c
+		fail = fmt.Errorf("%w: %s", ErrClosed, p.id)
 	}
-	b := p.tail(group)
-	b.body = appendExecFrame(b.body, byte(proto), args)
-	b.execs++
-	p.push(b, c)
+	for i, c := range calls[start:] {
+		a := args(i)
+		switch {
+		case fail != nil:
+			c.finish(statusError, nil, fail)
+		case len(a) == 0:
+			c.finish(statusError, nil, errors.New("cluster: Exec of no arguments"))
+		default:
+			b := p.tail(group)
+			b.body = appendExecFrame(b.body, byte(proto), a)
+			b.execs++
+			p.push(b, c)
+		}
+	}
 	p.mu.Unlock()
-	return c
+	return calls
 }
 
 // Get implements PeerGetter over the coalesced protocol.

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/geeredis/geeredis/cluster"
 	"github.com/geeredis/geeredis/resp"
 )
 
@@ -43,13 +44,15 @@ type client struct {
 	local    bool            // runs a peer's command (Execute): never routed again
 	ctx      context.Context // of cluster calls; cancelled when the client goes
 	cancel   context.CancelFunc
-	fw       []forward // commands for their owners, in output order
-	fwArgs   keyArena  // their arguments
-	fwArgv   [][]byte  // one's arguments, rebuilt
-	fwWrites int       // how many of them are writes
-	spare    []byte    // the output buffer settle splices into
-	scratch  []byte    // hot cache reads
-	mark     int       // where the running command's reply begins in the output
+	fw       []forward       // commands for their owners, in output order
+	fwArgs   keyArena        // their arguments
+	fwArgv   [][]byte        // one's arguments, rebuilt
+	fwIdx    []int           // sendForwards: the forwards of one owner
+	fwCalls  []*cluster.Call // sendForwards: their calls
+	fwWrites int             // how many of them are writes
+	spare    []byte          // the output buffer settle splices into
+	scratch  []byte          // hot cache reads
+	mark     int             // where the running command's reply begins in the output
 
 	// Read by CLIENT LIST / INFO from other goroutines.
 	cmds     atomic.Int64

@@ -272,10 +272,7 @@ func (c *client) settle() {
 	if len(c.fw) == 0 {
 		return
 	}
-	for i := range c.fw {
-		f := &c.fw[i]
-		f.call = f.peer.Exec(c.srv.groupName, c.proto, c.argv(f))
-	}
+	c.sendForwards()
 	buf := c.w.Bytes()
 	out, prev := c.spare[:0], 0
 	for i := range c.fw {
@@ -291,6 +288,29 @@ func (c *client) settle() {
 	clear(c.fw)
 	c.fw, c.fwWrites = c.fw[:0], 0
 	c.fwArgs.reset()
+}
+
+// sendForwards queues the held commands, each owner's in one step so they
+// share one round trip.
+func (c *client) sendForwards() {
+	for i := range c.fw {
+		peer := c.fw[i].peer
+		if c.fw[i].call != nil {
+			continue // queued with an earlier owner's group
+		}
+		idx := c.fwIdx[:0]
+		for j := i; j < len(c.fw); j++ {
+			if c.fw[j].peer == peer {
+				idx = append(idx, j)
+			}
+		}
+		calls := peer.ExecN(c.srv.groupName, c.proto, len(idx),
+			func(k int) [][]byte { return c.argv(&c.fw[idx[k]]) }, c.fwCalls[:0])
+		for k, j := range idx {
+			c.fw[j].call = calls[k]
+		}
+		c.fwIdx, c.fwCalls = idx[:0], calls[:0]
+	}
 }
 
 // finish waits for one forwarded command and appends its reply to out.
