@@ -80,6 +80,7 @@ type Group struct {
 	lastServed atomic.Int64             // when a hot copy was last served (ms)
 	lastCycle  atomic.Int64             // when served last dropped expired keys (ms)
 	gens       [64]atomic.Uint64        // forgets seen, by key hash: a fetch that saw one does not keep a hot copy
+	ho         *handoff                 // moves of keys when the ring changes (handoff.go)
 
 	stats groupCounters
 }
@@ -126,6 +127,9 @@ func NewGroup(cfg GroupConfig) (*Group, error) {
 		return nil, err
 	}
 	g.served = served
+	if g.ho, err = newHandoff(); err != nil {
+		return nil, err
+	}
 	return g, nil
 }
 
@@ -145,6 +149,11 @@ func (g *Group) Get(ctx context.Context, key []byte) (v Value, found bool, err e
 	if !remote {
 		if v, ok := lookup(g.main, key, now); ok {
 			return v, true, nil
+		}
+		if g.claimOne(ctx, key) {
+			if v, ok := lookup(g.main, key, g.clock()); ok {
+				return v, true, nil // taken from its previous owner
+			}
 		}
 		return g.Load(ctx, key)
 	}
@@ -383,6 +392,11 @@ func (g *Group) serveGet(ctx context.Context, key []byte, hot bool, dst []byte) 
 	dst, start := beginReply(dst)
 	if out, ok := appendMain(g.main, key, now, dst); ok {
 		return endReply(out, start, statusOK)
+	}
+	if g.claimOne(ctx, key) {
+		if out, ok := appendMain(g.main, key, g.clock(), dst); ok {
+			return endReply(out, start, statusOK) // taken from its previous owner
+		}
 	}
 	v, found, err := g.Load(ctx, key)
 	switch {

@@ -68,6 +68,7 @@ type clusterOpts struct {
 	clock    *atomic.Int64 // nil = the system clock
 	exec     Executor      // nil = the node's fakeExec
 	client   *http.Client  // nil = the pool's links
+	settle   time.Duration // PoolConfig.TransitionTimeout; 0 = the default
 }
 
 // transport is a way a pool sends requests.
@@ -105,7 +106,10 @@ func newNode(tb testing.TB, i int, o clusterOpts) *testNode {
 	nd := &testNode{exec: &fakeExec{}}
 	nd.ts = httptest.NewUnstartedServer(nil)
 	var err error
-	cfg := PoolConfig{Self: "http://" + nd.ts.Listener.Addr().String(), Timeout: o.timeout, Client: o.client}
+	cfg := PoolConfig{
+		Self: "http://" + nd.ts.Listener.Addr().String(), Timeout: o.timeout, Client: o.client,
+		TransitionTimeout: o.settle,
+	}
 	if o.secret != nil {
 		cfg.Secret = o.secret[i]
 	}

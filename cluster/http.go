@@ -49,6 +49,16 @@ type Executor interface {
 	Execute(ctx context.Context, proto int, args [][]byte, dst []byte) []byte
 }
 
+// HopExecutor is an Executor that may forward a command once more when
+// its ring says another node owns the command's keys (the sender's ring
+// disagreed). hops is how many nodes forwarded the command before the
+// sender (0 for a client's command); at MaxHops the command must run
+// here. The pool calls ExecuteHops instead of Execute when the executor
+// has it.
+type HopExecutor interface {
+	ExecuteHops(ctx context.Context, proto, hops int, args [][]byte, dst []byte) []byte
+}
+
 // PoolConfig configures an HTTPPool.
 type PoolConfig struct {
 	Self     string        // this node's peer base URL, e.g. "http://127.0.0.1:7380"; its id on the ring
@@ -61,6 +71,10 @@ type PoolConfig struct {
 	// MaxBodyBytes bounds the body of a peer request or reply; 0 = 1 GiB.
 	// Memory follows the bytes really sent, not the bound.
 	MaxBodyBytes int64
+
+	// TransitionTimeout ends a ring transition whose previous owners did
+	// not all say they handed their keys off; 0 = 1 minute.
+	TransitionTimeout time.Duration
 }
 
 // HTTPPool is the peer protocol: the HTTP server other nodes call and the
@@ -84,19 +98,16 @@ type HTTPPool struct {
 	state  atomic.Pointer[poolState]
 	groups atomic.Pointer[map[string]groupEntry]
 
+	// Ring transitions (ring.go), under mu.
+	trans             transition
+	dones             map[uint64]map[string]bool // done notices by ring digest
+	transitionTimeout time.Duration
+
 	calls   sync.Pool // *Call
 	serving sync.Pool // *serveState
 	signers sync.Pool // *signer
 
 	stats poolCounters
-}
-
-// poolState is the membership, replaced whole on change.
-type poolState struct {
-	ring    *hash.Ring
-	members []string
-	peers   map[string]*Peer // every member but self
-	list    []*Peer          // the same, sorted by id
 }
 
 type groupEntry struct {
@@ -117,6 +128,7 @@ func NewHTTPPool(cfg PoolConfig) (*HTTPPool, error) {
 	p := &HTTPPool{
 		self: self, base: cfg.BasePath, secret: cfg.Secret, timeout: cfg.Timeout,
 		maxBody: cfg.MaxBodyBytes, client: cfg.Client, log: cfg.Logger,
+		transitionTimeout: cfg.TransitionTimeout, dones: map[uint64]map[string]bool{},
 	}
 	if p.base == "" {
 		p.base = DefaultBasePath
@@ -128,6 +140,11 @@ func NewHTTPPool(cfg PoolConfig) (*HTTPPool, error) {
 		return nil, fmt.Errorf("%w: Timeout = %v", ErrPoolConfig, p.timeout)
 	case p.maxBody < 0:
 		return nil, fmt.Errorf("%w: MaxBodyBytes = %d", ErrPoolConfig, p.maxBody)
+	case p.transitionTimeout < 0:
+		return nil, fmt.Errorf("%w: TransitionTimeout = %v", ErrPoolConfig, p.transitionTimeout)
+	}
+	if p.transitionTimeout == 0 {
+		p.transitionTimeout = DefaultTransitionTimeout
 	}
 	if p.timeout == 0 {
 		p.timeout = DefaultPeerTimeout
@@ -144,48 +161,8 @@ func NewHTTPPool(cfg PoolConfig) (*HTTPPool, error) {
 	p.serving.New = func() any { return &serveState{} }
 	p.signers.New = func() any { return newSigner(p.secret) }
 	p.groups.Store(&map[string]groupEntry{})
-	p.state.Store(&poolState{ring: hash.New(0, nil, self), members: []string{self}, peers: map[string]*Peer{}})
+	p.state.Store(&poolState{ring: hash.New(0, nil, self), members: []string{self}, peers: map[string]*Peer{}, digest: ringDigest([]string{self})})
 	return p, nil
-}
-
-// Set replaces the members (peer base URLs, Self included). Peers that
-// stay keep their queues; peers that leave send what they have queued
-// and stop.
-func (p *HTTPPool) Set(peers ...string) {
-	ids := make([]string, 0, len(peers))
-	for _, id := range peers {
-		if id = strings.TrimRight(id, "/"); id != "" {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	old := p.state.Load()
-	if p.closed || slices.Equal(ids, old.members) {
-		return
-	}
-	st := &poolState{ring: hash.New(0, nil, ids...), members: ids, peers: make(map[string]*Peer, len(ids))}
-	for _, id := range ids {
-		if id == p.self {
-			continue
-		}
-		peer := old.peers[id]
-		if peer == nil {
-			peer = newPeer(p, id)
-		}
-		st.peers[id] = peer
-		st.list = append(st.list, peer)
-	}
-	p.state.Store(st)
-	for id, peer := range old.peers {
-		if st.peers[id] == nil {
-			peer.close()
-		}
-	}
-	p.log.Info("peer membership", "members", len(ids))
 }
 
 // Members returns the sorted member ids.
@@ -207,6 +184,9 @@ func (p *HTTPPool) Register(g *Group, x Executor) {
 	groups[g.name] = groupEntry{g, x}
 	p.groups.Store(&groups)
 	g.pool.Store(p)
+	if !p.closed {
+		g.ho.loopOnce.Do(func() { p.wg.Go(func() { g.runHandoff(p.ctx, p) }) })
+	}
 }
 
 // PickPeer implements PeerPicker.
@@ -267,7 +247,10 @@ func (p *HTTPPool) Close() error {
 	if !p.closed {
 		p.closed = true
 		p.cancel()
-		for _, peer := range p.state.Load().list {
+		if p.trans.timer != nil {
+			p.trans.timer.Stop()
+		}
+		for _, peer := range p.state.Load().peers {
 			peer.close()
 			peer.interrupt()
 		}
@@ -427,19 +410,31 @@ func (p *HTTPPool) serveBatch(w http.ResponseWriter, r *http.Request, e groupEnt
 	for i := range st.frames {
 		f := &st.frames[i]
 		switch f.kind {
-		case kindExec:
+		case kindExec, kindExecHop:
 			if e.x == nil {
 				out = appendReply(out, statusError, []byte("no executor for this group"))
 				continue
 			}
 			var start int
 			out, start = beginReply(out)
-			out = endReply(e.x.Execute(ctx, int(f.proto), f.args, out), start, statusOK)
+			if hx, ok := e.x.(HopExecutor); ok {
+				out = hx.ExecuteHops(ctx, int(f.proto), int(f.hops), f.args, out)
+			} else {
+				out = e.x.Execute(ctx, int(f.proto), f.args, out)
+			}
+			out = endReply(out, start, statusOK)
 		case kindGet:
 			out = e.g.serveGet(ctx, f.key, f.flags&getHot != 0, out)
 		case kindForget:
 			e.g.Forget(f.key)
 			p.stats.invalRecv.Add(1)
+			out = appendReply(out, statusOK, nil)
+		case kindTake:
+			out = e.g.serveTake(f.key, out)
+		case kindGive:
+			out = e.g.serveGive(p, f, out)
+		case kindDone:
+			p.doneFrom(f.ring, string(f.key))
 			out = appendReply(out, statusOK, nil)
 		}
 	}

@@ -97,6 +97,12 @@ type MembershipConfig struct {
 	// call always carries the current set. It must not call Leave or
 	// Shutdown, and it is not called once they have returned.
 	OnChange func(alive []Member)
+	// OnMembers, if set, is called like OnChange but with every member
+	// this node knows, dead and left ones included (as Members reports
+	// them), whenever one joins, changes or changes state. HTTPPool's
+	// SetMembers is meant for it: it builds the ring of the alive ones
+	// and knows not to wait for the dead.
+	OnMembers func(all []Member)
 	// Logger receives joins, leaves and failures at info/warn and
 	// memberlist's own log lines at debug; nil logs nothing.
 	Logger *slog.Logger
@@ -119,6 +125,7 @@ type Membership struct {
 	selfMeta  []byte
 	log       *slog.Logger
 	onChange  func([]Member)
+	onMembers func([]Member)
 	changed   chan struct{} // cap 1: a change waits for the notifier
 	done      chan struct{} // closed to stop the notifier
 	notifier  sync.WaitGroup
@@ -161,15 +168,16 @@ func NewMembership(cfg MembershipConfig) (*Membership, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	m := &Membership{
-		conf:     conf,
-		self:     meta.ID,
-		selfMeta: selfMeta,
-		log:      logger,
-		onChange: cfg.OnChange,
-		changed:  make(chan struct{}, 1),
-		done:     make(chan struct{}),
-		members:  make(map[string]*memberEntry),
-		notices:  make(map[string]time.Time),
+		conf:      conf,
+		self:      meta.ID,
+		selfMeta:  selfMeta,
+		log:       logger,
+		onChange:  cfg.OnChange,
+		onMembers: cfg.OnMembers,
+		changed:   make(chan struct{}, 1),
+		done:      make(chan struct{}),
+		members:   make(map[string]*memberEntry),
+		notices:   make(map[string]time.Time),
 	}
 	conf.Name = meta.ID
 	conf.Delegate = nodeDelegate{m}
@@ -463,6 +471,7 @@ func (m *Membership) notice(id string) {
 		m.failures.Add(^uint64(0))
 		m.leaves.Add(1)
 		m.log.Info("membership: member left (its notice came after it was gone)", "id", id)
+		m.signal()
 	}
 }
 
@@ -492,18 +501,24 @@ func (m *Membership) stopNotifier() {
 	m.notifier.Wait()
 }
 
-// notify delivers the alive set to OnChange, one call at a time,
-// skipping a call when nothing OnChange sees has changed.
+// notify delivers the alive set to OnChange and every member to
+// OnMembers, one call at a time, skipping a call when nothing it sees has
+// changed.
 func (m *Membership) notify() {
 	defer m.notifier.Done()
-	var last []Member
+	var last, lastAll []Member
 	for {
 		select {
 		case <-m.done:
 			return
 		case <-m.changed:
 		}
-		cur := m.Alive()
+		all := m.Members()
+		cur := slices.DeleteFunc(slices.Clone(all), func(mem Member) bool { return mem.State != StateAlive })
+		if m.onMembers != nil && !slices.Equal(all, lastAll) {
+			lastAll = all
+			m.onMembers(slices.Clone(all))
+		}
 		if slices.Equal(cur, last) {
 			continue
 		}

@@ -70,6 +70,19 @@ type gossipNode struct {
 
 	mu      sync.Mutex
 	changes [][]Member
+	all     []Member // the last OnMembers
+}
+
+// stateOf is the state of id in the node's last OnMembers call.
+func (n *gossipNode) stateOf(id string) string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, m := range n.all {
+		if m.ID == id {
+			return m.State
+		}
+	}
+	return ""
 }
 
 func (n *gossipNode) lastChange() []Member {
@@ -104,6 +117,11 @@ func startGossip(tb testing.TB, name string, join []string, cfg MembershipConfig
 	cfg.OnChange = func(alive []Member) {
 		n.mu.Lock()
 		n.changes = append(n.changes, alive)
+		n.mu.Unlock()
+	}
+	cfg.OnMembers = func(all []Member) {
+		n.mu.Lock()
+		n.all = all
 		n.mu.Unlock()
 	}
 	m, err := NewMembership(cfg)
@@ -196,6 +214,12 @@ func TestMembershipJoinLeaveFail(t *testing.T) {
 	rest := []*gossipNode{a, b, c}
 	eventually(t, 3*time.Second, func() error { return agree(rest, wantAlive(rest...)) })
 	eventually(t, time.Second, func() error { return counted(rest, d, StateLeft, MembershipStats{Joins: 3, Leaves: 1}) })
+	eventually(t, time.Second, func() error {
+		if got := a.stateOf(d.meta.ID); got != StateLeft {
+			return fmt.Errorf("OnMembers says %s is %q, want left", d.meta.ID, got)
+		}
+		return nil
+	})
 	if err := d.Leave(time.Second); !errors.Is(err, ErrMembershipClosed) {
 		t.Errorf("second Leave = %v, want ErrMembershipClosed", err)
 	}
@@ -212,6 +236,12 @@ func TestMembershipJoinLeaveFail(t *testing.T) {
 	if err := counted(rest, c, StateDead, MembershipStats{Joins: 3, Leaves: 1, Failures: 1}); err != nil {
 		t.Error(err)
 	}
+	eventually(t, time.Second, func() error {
+		if got, left := b.stateOf(c.meta.ID), b.stateOf(d.meta.ID); got != StateDead || left != StateLeft {
+			return fmt.Errorf("OnMembers says %s is %q and %s %q, want dead and left", c.meta.ID, got, d.meta.ID, left)
+		}
+		return nil
+	})
 	if err := c.Shutdown(); err != nil {
 		t.Errorf("second Shutdown = %v", err)
 	}

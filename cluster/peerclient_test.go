@@ -294,6 +294,23 @@ func TestSetMembership(t *testing.T) {
 	if got := a.pool.Peers(); len(got) != 1 || got[0].ID() != c.url() {
 		t.Fatalf("peers %v", got)
 	}
+	// b may still hold keys: it stays reachable until the ring settles,
+	// when every member of the previous ring has said it handed off.
+	if !a.pool.InTransition() {
+		t.Fatal("no transition after a member left")
+	}
+	if _, err := old.Exec(DefaultGroup, 2, bs("PING")).Wait(t.Context()); err != nil {
+		t.Errorf("Exec on a member of the previous ring: %v", err)
+	}
+	digest := a.pool.state.Load().digest
+	a.pool.doneFrom(digest, b.url())
+	if !a.pool.InTransition() {
+		t.Fatal("settled before c said done")
+	}
+	a.pool.doneFrom(digest, c.url())
+	if a.pool.InTransition() {
+		t.Fatal("not settled once b and c said done")
+	}
 	if _, err := old.Exec(DefaultGroup, 2, bs("PING")).Wait(t.Context()); !errors.Is(err, ErrClosed) {
 		t.Errorf("Exec on a removed peer: err = %v, want ErrClosed", err)
 	}

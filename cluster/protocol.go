@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 )
 
 // The body of a batch request is a sequence of request frames; the body of
@@ -13,11 +14,19 @@ import (
 //	exec:       kindExec  proto(1) argc(uvarint) {len(uvarint) bytes}×argc
 //	get:        kindGet   flags(1) len(uvarint) key
 //	invalidate: kindForget len(uvarint) key
+//	exec again: kindExecHop hops(1) proto(1) argc(uvarint) {len(uvarint) bytes}×argc
+//	take:       kindTake  len(uvarint) key
+//	give:       kindGive  expireAt(uvarint) len(uvarint) key len(uvarint) value
+//	done:       kindDone  ring(8, big endian) len(uvarint) id
 //	reply:      status(1) len(uint32, big endian) data
 const (
-	kindExec   byte = 1 // a client command for the peer's Executor
-	kindGet    byte = 2 // a group lookup-or-load
-	kindForget byte = 3 // drop your hot copy of a key
+	kindExec    byte = 1 // a client command for the peer's Executor (hop 0)
+	kindGet     byte = 2 // a group lookup-or-load
+	kindForget  byte = 3 // drop your hot copy of a key
+	kindExecHop byte = 4 // a command a node forwarded again: hops > 0
+	kindTake    byte = 5 // hand-off: remove a key from your main cache and send it
+	kindGive    byte = 6 // hand-off: keep this key unless you already resolved it
+	kindDone    byte = 7 // hand-off: the sender holds no key it does not own in ring
 
 	getHot byte = 1 // get flag: the caller keeps a hot copy
 
@@ -31,18 +40,40 @@ const (
 // ErrBadFrame is wrapped by the errors of the frame decoders.
 var ErrBadFrame = errors.New("cluster: malformed frame")
 
+// MaxHops bounds how many times a command is forwarded between nodes: a
+// node that receives a command for a key it does not own (the rings of
+// the two nodes disagree for a moment) forwards it once more to the owner
+// in its own ring, and the node that receives it then runs it whatever
+// its ring says. So two nodes that disagree cannot pass a command back
+// and forth.
+const MaxHops = 1
+
 // frame is a decoded request frame. Its slices alias the request body.
 type frame struct {
-	kind  byte
-	proto byte     // exec
-	flags byte     // get
-	key   []byte   // get, forget
-	args  [][]byte // exec
+	kind     byte
+	proto    byte     // exec
+	flags    byte     // get
+	hops     byte     // exec: how many nodes forwarded it before the sender
+	key      []byte   // get, forget, take, give
+	value    []byte   // give
+	expireAt uint64   // give: Unix ms, 0 = none
+	ring     uint64   // done: the digest of the ring
+	args     [][]byte // exec
 }
 
 // appendExecFrame appends an exec frame of args in protocol proto.
 func appendExecFrame(dst []byte, proto byte, args [][]byte) []byte {
-	dst = append(dst, kindExec, proto)
+	return appendExecHopFrame(dst, proto, 0, args)
+}
+
+// appendExecHopFrame appends an exec frame of args in protocol proto, sent
+// after hops forwards (0: the command came from a client of the sender).
+func appendExecHopFrame(dst []byte, proto, hops byte, args [][]byte) []byte {
+	if hops == 0 {
+		dst = append(dst, kindExec, proto)
+	} else {
+		dst = append(dst, kindExecHop, hops, proto)
+	}
 	dst = binary.AppendUvarint(dst, uint64(len(args)))
 	for _, a := range args {
 		dst = binary.AppendUvarint(dst, uint64(len(a)))
@@ -51,7 +82,24 @@ func appendExecFrame(dst []byte, proto byte, args [][]byte) []byte {
 	return dst
 }
 
-// appendKeyFrame appends a get or forget frame.
+// appendGiveFrame appends a give frame.
+func appendGiveFrame(dst []byte, key, value []byte, expireAt int64) []byte {
+	dst = append(dst, kindGive)
+	dst = binary.AppendUvarint(dst, uint64(max(expireAt, 0)))
+	dst = binary.AppendUvarint(dst, uint64(len(key)))
+	dst = append(dst, key...)
+	dst = binary.AppendUvarint(dst, uint64(len(value)))
+	return append(dst, value...)
+}
+
+// appendDoneFrame appends a done frame.
+func appendDoneFrame(dst []byte, ring uint64, id string) []byte {
+	dst = binary.BigEndian.AppendUint64(append(dst, kindDone), ring)
+	dst = binary.AppendUvarint(dst, uint64(len(id)))
+	return append(dst, id...)
+}
+
+// appendKeyFrame appends a get, forget or take frame.
 func appendKeyFrame(dst []byte, kind, flags byte, key []byte) []byte {
 	dst = append(dst, kind)
 	if kind == kindGet {
@@ -85,15 +133,21 @@ func parseFrame(b []byte, args *[][]byte) (f frame, n int, err error) {
 	f.kind = b[0]
 	n = 1
 	switch f.kind {
-	case kindExec:
-		if len(b) < 2 {
+	case kindExec, kindExecHop:
+		if f.kind == kindExecHop {
+			if len(b) < 2 || b[1] == 0 {
+				return f, 0, fmt.Errorf("%w: exec frame without hops", ErrBadFrame)
+			}
+			f.hops, n = b[1], 2
+		}
+		if len(b) < n+1 {
 			return f, 0, fmt.Errorf("%w: exec frame without protocol", ErrBadFrame)
 		}
-		f.proto = b[1]
+		f.proto = b[n]
 		if f.proto != 2 && f.proto != 3 {
 			return f, 0, fmt.Errorf("%w: protocol %d", ErrBadFrame, f.proto)
 		}
-		n = 2
+		n++
 		argc, m := uvarint(b[n:])
 		if m <= 0 || argc == 0 || argc > uint64(len(b)-n-m) {
 			return f, 0, fmt.Errorf("%w: bad argument count", ErrBadFrame)
@@ -110,7 +164,31 @@ func parseFrame(b []byte, args *[][]byte) (f frame, n int, err error) {
 			n += m
 		}
 		f.args = (*args)[start:len(*args):len(*args)]
-	case kindGet, kindForget:
+	case kindGive:
+		var m int
+		if f.expireAt, m = uvarint(b[n:]); m <= 0 || f.expireAt > math.MaxInt64 {
+			return f, 0, fmt.Errorf("%w: bad expiry", ErrBadFrame)
+		}
+		n += m
+		if f.key, m, err = parseBytes(b[n:]); err != nil {
+			return f, 0, err
+		}
+		n += m
+		if f.value, m, err = parseBytes(b[n:]); err != nil {
+			return f, 0, err
+		}
+		n += m
+	case kindDone:
+		if len(b) < 9 {
+			return f, 0, fmt.Errorf("%w: short done frame", ErrBadFrame)
+		}
+		f.ring, n = binary.BigEndian.Uint64(b[1:]), 9
+		var m int
+		if f.key, m, err = parseBytes(b[n:]); err != nil {
+			return f, 0, err
+		}
+		n += m
+	case kindGet, kindForget, kindTake:
 		if f.kind == kindGet {
 			if len(b) < 2 {
 				return f, 0, fmt.Errorf("%w: get frame without flags", ErrBadFrame)

@@ -12,9 +12,14 @@ import (
 func encodeFrames(frames []frame) []byte {
 	var b []byte
 	for _, f := range frames {
-		if f.kind == kindExec {
-			b = appendExecFrame(b, f.proto, f.args)
-		} else {
+		switch f.kind {
+		case kindExec, kindExecHop:
+			b = appendExecHopFrame(b, f.proto, f.hops, f.args)
+		case kindGive:
+			b = appendGiveFrame(b, f.key, f.value, int64(f.expireAt))
+		case kindDone:
+			b = appendDoneFrame(b, f.ring, string(f.key))
+		default:
 			b = appendKeyFrame(b, f.kind, f.flags, f.key)
 		}
 	}
@@ -41,8 +46,15 @@ func TestFramesRoundTrip(t *testing.T) {
 		{"get hot", []frame{{kind: kindGet, flags: getHot, key: []byte("k")}}},
 		{"get empty key", []frame{{kind: kindGet, key: []byte{}}}},
 		{"forget", []frame{{kind: kindForget, key: []byte("k\x00\xff")}}},
+		{"exec after a hop", []frame{{kind: kindExecHop, hops: 1, proto: 3, args: bs("INCR", "k")}}},
+		{"take", []frame{{kind: kindTake, key: []byte("k")}}},
+		{"give", []frame{{kind: kindGive, key: []byte("k"), value: big, expireAt: 1_700_000_000_123}}},
+		{"give no expiry, empty value", []frame{{kind: kindGive, key: []byte("k"), value: []byte{}}}},
+		{"done", []frame{{kind: kindDone, ring: 0xfedcba9876543210, key: []byte("http://10.0.0.1:7380")}}},
 		{"mixed", []frame{
 			{kind: kindExec, proto: 2, args: [][]byte{[]byte("APPEND"), []byte("k"), big}},
+			{kind: kindTake, key: []byte("t")},
+			{kind: kindExecHop, hops: 1, proto: 2, args: bs("GET", "k")},
 			{kind: kindGet, key: big},
 			{kind: kindForget, key: []byte("a")},
 			{kind: kindExec, proto: 3, args: bs("GET", "k")},
@@ -90,6 +102,16 @@ func TestParseFramesRejects(t *testing.T) {
 		{"get without flags", []byte{kindGet}},
 		{"get key beyond body", []byte{kindGet, 0, 3, 'k'}},
 		{"forget no length", []byte{kindForget}},
+		{"exec hop without hops", []byte{kindExecHop}},
+		{"exec hop zero hops", []byte{kindExecHop, 0, 2, 1, 1, 'x'}},
+		{"exec hop without proto", []byte{kindExecHop, 1}},
+		{"take no length", []byte{kindTake}},
+		{"give no expiry", []byte{kindGive}},
+		{"give expiry over int64", append(append([]byte{kindGive}, binary.AppendUvarint(nil, 1<<63)...), 1, 'k', 0)},
+		{"give no value", []byte{kindGive, 0, 1, 'k'}},
+		{"give value beyond body", []byte{kindGive, 0, 1, 'k', 2, 'v'}},
+		{"done short", []byte{kindDone, 1, 2, 3}},
+		{"done id beyond body", []byte{kindDone, 0, 0, 0, 0, 0, 0, 0, 1, 5, 'x'}},
 		{"good then bad", append(appendKeyFrame(nil, kindForget, 0, []byte("k")), 7)},
 	}
 	for _, tt := range tests {
@@ -144,6 +166,8 @@ func FuzzParseFrames(f *testing.F) {
 	f.Add(appendExecFrame(nil, 2, bs("SET", "k", "v")))
 	f.Add(appendExecFrame(appendKeyFrame(nil, kindGet, getHot, []byte("k")), 3, bs("GET", "k")))
 	f.Add(appendKeyFrame(nil, kindForget, 0, []byte("k")))
+	f.Add(appendExecHopFrame(appendKeyFrame(nil, kindTake, 0, []byte("k")), 2, 1, bs("GET", "k")))
+	f.Add(appendDoneFrame(appendGiveFrame(nil, []byte("k"), []byte("v"), 1234), 42, "id"))
 	f.Add([]byte{kindExec, 2, 0xff, 0xff, 0xff, 0xff, 0x0f})
 	f.Add([]byte{kindGet, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01})
 	f.Fuzz(func(t *testing.T, body []byte) {
