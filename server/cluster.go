@@ -45,6 +45,9 @@ type clusterStats struct {
 	fallbacks atomic.Int64 // forwarded reads answered by a local load: owner unreachable
 	executed  atomic.Int64 // commands run here for peers (Execute)
 	refused   atomic.Int64 // commands from peers refused (connection state)
+	// commands from peers forwarded once more: our ring gives their keys
+	// another owner (ExecuteHops)
+	reforwarded atomic.Int64
 }
 
 // setupGroup builds the node's cluster.Group when it has a getter or a
@@ -151,6 +154,9 @@ func (s *Server) infoCluster(b *infoBuf) {
 		b.int("cluster_hot_keys", int64(s.hot.Len()))
 		b.int("cluster_hot_bytes", s.hot.Bytes())
 		b.int("cluster_hot_maxbytes", s.hot.MaxBytes())
+	}
+	if s.pool != nil {
+		s.infoMembers(b)
 	}
 }
 

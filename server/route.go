@@ -131,8 +131,12 @@ func oneLine(s string) string {
 }
 
 // runHere runs a command at this node; at the owner, a write then tells
-// the nodes that may hold hot copies of its keys.
+// the nodes that may hold hot copies of its keys. While the ring changes
+// its keys are claimed first (handoff.go).
 func (c *client) runHere(run *command, args [][]byte) {
+	if c.srv.pool != nil && c.srv.pool.InTransition() && !c.claimKeys(run, args) {
+		return
+	}
 	run.run(c, args)
 	if run.rt.write && c.srv.pool != nil {
 		c.srv.wrote(run, args)

@@ -36,6 +36,8 @@ type Server struct {
 	groupName string
 	cstats    clusterStats
 	pseudo    sync.Pool // *client for Execute
+	// membership lists the members of a gossip cluster (members.go).
+	membership atomic.Pointer[cluster.Membership]
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -83,7 +85,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	tbl, err := newTable(connectionCommands(), stringCommands(), keyCommands(), serverCommands())
+	tbl, err := newTable(connectionCommands(), stringCommands(), keyCommands(), serverCommands(), geeredisCommands())
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
