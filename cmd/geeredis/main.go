@@ -46,6 +46,11 @@ type options struct {
 	peerTimeout   time.Duration
 	origin        string
 	originTimeout time.Duration
+
+	gossipAddr    string // where this node gossips; "" = static members (--peers)
+	join          string // comma-separated gossip addresses of members to join through
+	gossipProfile string
+	leaveTimeout  time.Duration
 }
 
 // run starts a node and blocks until SIGINT or SIGTERM (or stop, when not
@@ -94,6 +99,14 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer, st
 		log.Error("cannot listen", "addr", addr, "err", err)
 		return 1
 	}
+	if peering != nil {
+		// Clients wait in the listen queue until the node has its ring.
+		if err := peering.join(srv, ln.Addr().String()); err != nil {
+			log.Error("cannot join the cluster", "err", err)
+			ln.Close()
+			return 1
+		}
+	}
 	log.Info("geeredis ready to accept connections", "addr", ln.Addr().String(), "version", version,
 		"maxmemory", opts.cfg.MaxMemory, "pid", os.Getpid())
 
@@ -112,12 +125,18 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer, st
 	case <-stop:
 		log.Info("shutting down")
 	}
+	if peering != nil {
+		peering.leave(srv) // hand the keys over while clients are still served
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
 		log.Warn("shutdown did not finish cleanly", "err", err)
 	}
 	<-served
+	if peering != nil {
+		peering.handOffRest(srv) // what the last clients' commands left here
+	}
 	log.Info("bye")
 	return 0
 }
@@ -151,6 +170,10 @@ func parseFlags(args []string, getenv func(string) string, stdout, stderr io.Wri
 	fs.DurationVar(&o.peerTimeout, "peer-timeout", 2*time.Second, "bound on one round trip to a peer")
 	fs.StringVar(&o.origin, "origin", "", "URL of an HTTP origin that misses are loaded from: GET <URL>/<key>, 404 = not found, Cache-Control max-age = TTL")
 	fs.DurationVar(&o.originTimeout, "origin-timeout", 5*time.Second, "bound on one load from --origin")
+	fs.StringVar(&o.gossipAddr, "gossip-addr", "", "HOST:PORT where this node gossips with the others (TCP and UDP): membership by gossip instead of --peers")
+	fs.StringVar(&o.join, "join", "", "comma-separated gossip addresses (HOST:PORT) of any members to join through; empty starts a new cluster")
+	fs.StringVar(&o.gossipProfile, "gossip-profile", "lan", "failure detection timing: lan, or local (one machine: faster)")
+	fs.DurationVar(&o.leaveTimeout, "leave-timeout", 30*time.Second, "bound on a graceful leave at SIGTERM: handing this node's keys to their new owners")
 	fs.BoolVar(&showVersion, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: geeredis [flags]\n\nA Redis-compatible cache node. Every flag may also be set in the environment\nas GEEREDIS_<NAME> (e.g. GEEREDIS_PORT=6380); the command line wins.\n\nFlags:\n")
