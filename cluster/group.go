@@ -379,12 +379,15 @@ func (g *Group) Wrote(key []byte) {
 }
 
 // serveGet answers a peer's get frame: a reply frame appended to dst with
-// the value of key in the main cache, else loaded. hot says the peer keeps
-// a copy, to be invalidated when key is written.
-func (g *Group) serveGet(ctx context.Context, key []byte, hot bool, dst []byte) []byte {
+// the value of key in the main cache, else loaded. Flag getHot says the
+// peer keeps a copy, to be invalidated when key is written. A miss for a
+// key this node does not own (the rings disagree for a moment) is asked
+// of the owner in this node's ring, once: not when flag getHop says a
+// node already forwarded it.
+func (g *Group) serveGet(ctx context.Context, key []byte, flags byte, dst []byte) []byte {
 	g.stats.served.Add(1)
 	now := g.clock()
-	if hot {
+	if flags&getHot != 0 {
 		// Recorded before the value is read: a write that misses the record
 		// happened before it, and the value read below includes it.
 		g.recordServed(key, now)
@@ -396,6 +399,11 @@ func (g *Group) serveGet(ctx context.Context, key []byte, hot bool, dst []byte) 
 	if g.claimOne(ctx, key) {
 		if out, ok := appendMain(g.main, key, g.clock(), dst); ok {
 			return endReply(out, start, statusOK) // taken from its previous owner
+		}
+	}
+	if pg, remote := g.peers.PickPeer(key); remote && flags&getHop == 0 {
+		if p, ok := pg.(*Peer); ok {
+			return g.serveHop(ctx, p, key, dst, start)
 		}
 	}
 	v, found, err := g.Load(ctx, key)

@@ -506,3 +506,18 @@ func (p *Peer) ExecHops(group string, proto, hops int, args [][]byte) *Call {
 		return appendExecHopFrame(dst, byte(proto), byte(hops), args)
 	})
 }
+
+// serveHop answers a get frame for a key this node does not own by
+// asking the owner in its ring, as the reply frame begun at start.
+func (g *Group) serveHop(ctx context.Context, owner *Peer, key []byte, dst []byte, start int) []byte {
+	c := owner.queueKey(g.name, kindGet, getHop, key, false)
+	defer c.Release()
+	data, err := c.Wait(ctx)
+	switch {
+	case err != nil:
+		return endReply(append(dst, err.Error()...), start, statusError)
+	case c.status == statusNotFound:
+		return endReply(dst, start, statusNotFound)
+	}
+	return endReply(append(dst, data...), start, statusOK) // ttl and value, as the owner sent them
+}

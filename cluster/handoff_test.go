@@ -328,3 +328,24 @@ func TestExecHops(t *testing.T) {
 		}
 	}
 }
+
+// TestGetHopBound gives two nodes rings that disagree on purpose: each
+// thinks the other owns every key. A get goes a -> b -> a and is answered
+// there, found or not: one hop, never a loop.
+func TestGetHopBound(t *testing.T) {
+	nodes := newCluster(t, 2, clusterOpts{})
+	a, b := nodes[0], nodes[1]
+	a.pool.Set(b.url())
+	b.pool.Set(a.url())
+	put(a.main, "k", "at a", 0)
+	v, found, err := a.group.Get(t.Context(), []byte("k"))
+	if err != nil || !found || string(v.Bytes) != "at a" {
+		t.Errorf("Get through a node whose ring disagrees = %q %v %v", v.Bytes, found, err)
+	}
+	if _, found, err := a.group.Get(t.Context(), []byte("nosuch")); err != nil || found {
+		t.Errorf("Get of a missing key = %v %v, want not found", found, err)
+	}
+	if got := b.group.Stats().Served; got != 2 {
+		t.Errorf("b served %d gets, want 2", got)
+	}
+}

@@ -374,7 +374,7 @@ func (p *HTTPPool) readBody(r *http.Request, buf []byte) ([]byte, int, error) {
 
 // serveGet answers GET {base}{group}/{key}: the value, 404, or 500.
 func (p *HTTPPool) serveGet(w http.ResponseWriter, r *http.Request, g *Group, key string, st *serveState) {
-	st.out = g.serveGet(r.Context(), []byte(key), false, st.out[:0])
+	st.out = g.serveGet(r.Context(), []byte(key), getHop, st.out[:0]) // never forwarded
 	status, data, _, _ := parseReply(st.out)
 	switch status {
 	case statusNotFound:
@@ -424,7 +424,7 @@ func (p *HTTPPool) serveBatch(w http.ResponseWriter, r *http.Request, e groupEnt
 			}
 			out = endReply(out, start, statusOK)
 		case kindGet:
-			out = e.g.serveGet(ctx, f.key, f.flags&getHot != 0, out)
+			out = e.g.serveGet(ctx, f.key, f.flags, out)
 		case kindForget:
 			e.g.Forget(f.key)
 			p.stats.invalRecv.Add(1)

@@ -29,6 +29,7 @@ const (
 	kindDone    byte = 7 // hand-off: the sender holds no key it does not own in ring
 
 	getHot byte = 1 // get flag: the caller keeps a hot copy
+	getHop byte = 2 // get flag: a node forwarded it; answer, do not forward again
 
 	statusOK       byte = 0 // exec: data is the RESP reply; get: found, data is ttl(uvarint) value
 	statusNotFound byte = 1 // get: no such key
