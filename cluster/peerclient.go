@@ -238,9 +238,7 @@ func (p *Peer) run() {
 			}
 			return
 		}
-		if err := p.send(b); err != nil {
-			p.failQueued(err) // fail fast rather than wait a timeout each
-		}
+		p.send(b)
 		p.recycle(b)
 	}
 }
@@ -283,12 +281,17 @@ func (p *Peer) recycle(b *batch) {
 	p.mu.Unlock()
 }
 
-// failQueued fails every queued call with err.
-func (p *Peer) failQueued(err error) {
+// takeQueue empties the queue and returns what it held.
+func (p *Peer) takeQueue() []*batch {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	queued := p.queue
 	p.queue = nil
-	p.mu.Unlock()
+	return queued
+}
+
+// failBatches fails every call of queued with err.
+func (p *Peer) failBatches(queued []*batch, err error) {
 	for _, b := range queued {
 		for _, c := range b.calls {
 			c.finish(statusError, nil, err)
@@ -364,15 +367,21 @@ func (p *Peer) doHTTP(b *batch) (int, []byte, error) {
 }
 
 // failed fails b's calls with the error of its round trip.
+//
+// The calls queued behind b fail too, rather than wait a timeout each:
+// the ones queued before b's callers are woken, so that a call made after
+// a caller saw the failure gets a round trip of its own.
 func (p *Peer) failed(b *batch, err error) error {
 	err = fmt.Errorf("%w: %s: %w", ErrPeerUnreachable, p.id, err)
 	p.pool.stats.errors.Add(1)
 	if !p.down.Swap(true) {
 		p.pool.log.Warn("peer unreachable", "peer", p.id, "err", err)
 	}
+	queued := p.takeQueue()
 	for _, c := range b.calls {
 		c.finish(statusError, nil, err)
 	}
+	p.failBatches(queued, err)
 	return err
 }
 
