@@ -150,7 +150,7 @@ func (g *Group) Get(ctx context.Context, key []byte) (v Value, found bool, err e
 		if v, ok := lookup(g.main, key, now); ok {
 			return v, true, nil
 		}
-		if g.claimOne(ctx, key) {
+		if g.claimOne(ctx, key, false) {
 			if v, ok := lookup(g.main, key, g.clock()); ok {
 				return v, true, nil // taken from its previous owner
 			}
@@ -396,7 +396,7 @@ func (g *Group) serveGet(ctx context.Context, key []byte, flags byte, dst []byte
 	if out, ok := appendMain(g.main, key, now, dst); ok {
 		return endReply(out, start, statusOK)
 	}
-	if g.claimOne(ctx, key) {
+	if g.claimOne(ctx, key, flags&getHop != 0) {
 		if out, ok := appendMain(g.main, key, g.clock(), dst); ok {
 			return endReply(out, start, statusOK) // taken from its previous owner
 		}

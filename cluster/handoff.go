@@ -7,6 +7,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,7 +32,9 @@ import (
 // apply to it. A key the owner has taken, been given, or written during
 // the transition is claimed: a later give of it is dropped, so a late
 // hand-off cannot bring back a key that was deleted or overwrite a newer
-// value. Claims are forgotten when the ring settles.
+// value. A claim means this node has the key's current state (or deleted
+// it): a take that removes the key from here drops the claim too, so the
+// taker can give it back. Claims are forgotten when the ring settles.
 
 const (
 	// passStep is how many keys a hand-off pass examines per step: it
@@ -117,6 +121,12 @@ func (g *Group) claim(key []byte) {
 	sh.Set(key, nil, 0)
 }
 
+func (g *Group) unclaim(key []byte) {
+	sh := g.ho.claims.Lock(key)
+	defer sh.Unlock()
+	sh.Delete(key, 0)
+}
+
 // present reports whether the main cache holds key.
 func (g *Group) present(key []byte, now int64) bool {
 	sh := g.main.Lock(key)
@@ -160,12 +170,25 @@ func (g *Group) InTransition() bool {
 // ErrPullFailed when a write's key could not be taken from a previous
 // owner; the write should then not run. A read goes on with what is here.
 func (g *Group) ClaimKeys(ctx context.Context, keys [][]byte, write bool) error {
+	return g.claimKeys(ctx, keys, write, false)
+}
+
+// ClaimForwarded is ClaimKeys for a command another node forwarded to
+// this one at the hop bound: the sender's ring gives its keys to this
+// node. A key this node's ring gives to another (it has not yet heard of
+// the change) is claimed all the same, as if it owned it, even when its
+// ring is settled: a missing key is taken from whichever member has it.
+func (g *Group) ClaimForwarded(ctx context.Context, keys [][]byte, write bool) error {
+	return g.claimKeys(ctx, keys, write, true)
+}
+
+func (g *Group) claimKeys(ctx context.Context, keys [][]byte, write, forwarded bool) error {
 	p := g.pool.Load()
 	if p == nil {
 		return nil
 	}
 	st := p.state.Load()
-	if st.prev == nil {
+	if st.prev == nil && !forwarded {
 		return nil
 	}
 	now := g.clock()
@@ -173,16 +196,21 @@ func (g *Group) ClaimKeys(ctx context.Context, keys [][]byte, write bool) error 
 	var waits []<-chan singleflight.Result
 	var mine [][]byte
 	for _, key := range keys {
-		if st.ring.Get(key) != p.self {
+		owned := st.ring.Get(key) == p.self
+		switch {
+		case owned && st.prev == nil:
+			continue // settled here: this node has it, or nobody does
+		case !owned && !forwarded:
 			continue
 		}
-		if prevs = st.prevOwners(p.self, key, prevs[:0]); len(prevs) == 0 || g.claimed(key) {
+		prevs = st.prevOwners(p.self, key, prevs[:0])
+		if len(prevs) == 0 && owned || g.claimed(key) {
 			continue
 		}
 		mine = append(mine, key)
 		if !g.present(key, now) {
 			from, k := append([]*Peer(nil), prevs...), string(key)
-			waits = append(waits, g.ho.pulls.DoChan(k, func() (any, error) { return nil, g.pull(p, []byte(k), from) }))
+			waits = append(waits, g.ho.pulls.DoChan(k, func() (any, error) { return nil, g.pull(p, st, []byte(k), from) }))
 		}
 	}
 	var err error
@@ -206,45 +234,84 @@ func (g *Group) ClaimKeys(ctx context.Context, keys [][]byte, write bool) error 
 	return nil
 }
 
-// pull takes key from the first of from that has it and keeps it here.
-func (g *Group) pull(p *HTTPPool, key []byte, from []*Peer) error {
+// pull takes key from whichever member has it and keeps it here. The
+// previous owners (from) are the likely holders, but a node's guess of
+// the previous rings can be wrong (it joined while the others were still
+// moving keys, or saw the members arrive one by one), and a member that
+// holds a key it does not own is handing it off: so every member is
+// asked, all at once, and the first of from that has it wins, then the
+// others in order (a member that said it is done with this ring is asked
+// too: it may know, by its ring, a node this one has not heard of yet,
+// and ask it on our behalf). A key found is claimed. A key found nowhere is not: this
+// node's view of the members may be incomplete for a moment, and the key
+// may still be given to it (a read goes on with a miss; a write claims it
+// anyway). Only the failure of a previous owner that is still a member
+// fails the pull (and the write).
+func (g *Group) pull(p *HTTPPool, st *poolState, key []byte, from []*Peer) error {
 	if g.claimed(key) {
 		return nil
 	}
-	var failed error
-	for _, peer := range from {
-		v, expireAt, found, err := peer.take(p.ctx, g.name, key)
-		if err != nil {
-			g.ho.pullFailures.Add(1)
-			failed = cmp.Or(failed, err)
-			continue
-		}
-		if found {
-			g.ho.pulled.Add(1)
-			g.keepIfAbsent(key, v, expireAt, g.clock())
-			g.claim(key)
-			return nil
+	ask := slices.Clone(from)
+	for _, id := range slices.Sorted(maps.Keys(st.peers)) {
+		if peer := st.peers[id]; id != p.self && !slices.Contains(from, peer) {
+			ask = append(ask, peer)
 		}
 	}
-	if failed != nil {
-		return fmt.Errorf("%w: %w", ErrPullFailed, failed)
+	calls := make([]*Call, len(ask))
+	for i, peer := range ask {
+		calls[i] = peer.control.queueTake(g.name, 0, key, p.self)
+	}
+	var prevFailed error
+	kept := false
+	for i, c := range calls {
+		data, err := c.Wait(p.ctx)
+		switch {
+		case err != nil:
+			g.ho.pullFailures.Add(1)
+			if i < len(from) && st.ring.Has(ask[i].id) {
+				// A member that left is not waited for: it handed its
+				// keys off before it stopped, or they are lost.
+				prevFailed = cmp.Or(prevFailed, err)
+			}
+		case c.status == statusOK && !kept:
+			if exp, m := uvarint(data); m > 0 {
+				g.found(key, data[m:], int64(exp))
+				kept = true
+			}
+		}
+		c.Release()
+	}
+	if !kept && prevFailed != nil {
+		return fmt.Errorf("%w: %w", ErrPullFailed, prevFailed)
 	}
 	return nil
 }
 
-// claimOne is ClaimKeys of one key for a read.
-func (g *Group) claimOne(ctx context.Context, key []byte) bool {
-	if !g.InTransition() {
+// found keeps a key taken from another node and claims it.
+func (g *Group) found(key, value []byte, expireAt int64) {
+	g.ho.pulled.Add(1)
+	g.keepIfAbsent(key, value, expireAt, g.clock())
+	g.claim(key)
+}
+
+// claimOne is ClaimKeys (or, forwarded, ClaimForwarded) of one key for a
+// read; it reports whether it may have brought the key here.
+func (g *Group) claimOne(ctx context.Context, key []byte, forwarded bool) bool {
+	if !forwarded && !g.InTransition() {
 		return false
 	}
-	g.ClaimKeys(ctx, [][]byte{key}, false)
+	g.claimKeys(ctx, [][]byte{key}, false, forwarded)
 	return true
 }
 
 // serveTake answers a take frame: key's value and expiry, removed from
-// the main cache, or not found.
-func (g *Group) serveTake(key []byte, dst []byte) []byte {
+// the main cache, or not found. A key missing here that this node's ring
+// gives to a third node (neither this one nor the asker) is asked of it,
+// once: the asker's view of the members may lack the node that has it
+// (two nodes joined at once, and it has not heard of the other yet).
+func (g *Group) serveTake(ctx context.Context, p *HTTPPool, f *frame, dst []byte) []byte {
 	now := g.clock()
+	key := f.key
 	dst, start := beginReply(dst)
 	sh := g.main.Lock(key)
 	it, ok := sh.Peek(key, now)
@@ -254,12 +321,27 @@ func (g *Group) serveTake(key []byte, dst []byte) []byte {
 		sh.Delete(key, now)
 	}
 	sh.Unlock()
-	if !ok {
+	if ok {
+		g.ho.taken.Add(1)
+		g.unclaim(key) // the taker has it now: a give of it back must land
+		g.Wrote(key)   // hot copies served from here
+		return endReply(dst, start, statusOK)
+	}
+	st := p.state.Load()
+	owner := st.peers[st.ring.Get(key)]
+	if f.hops >= MaxHops || owner == nil || owner.id == string(f.from) {
 		return endReply(dst, start, statusNotFound)
 	}
-	g.ho.taken.Add(1)
-	g.Wrote(key) // hot copies served from here
-	return endReply(dst, start, statusOK)
+	c := owner.last.queueTake(g.name, f.hops+1, key, string(f.from))
+	defer c.Release()
+	data, err := c.Wait(ctx)
+	switch {
+	case err != nil:
+		return endReply(append(dst, err.Error()...), start, statusError)
+	case c.status == statusNotFound:
+		return endReply(dst, start, statusNotFound)
+	}
+	return endReply(append(dst, data...), start, statusOK)
 }
 
 // Replies to a give frame (its data byte).
@@ -361,13 +443,17 @@ func (g *Group) handoffOnce(ctx context.Context, p *HTTPPool) (clean bool, err e
 	g.ho.passMu.Lock()
 	defer g.ho.passMu.Unlock()
 	st := p.state.Load()
+	moved := g.ho.moved.Load()
 	failed, err := g.pass(ctx, p, st)
 	if err != nil {
 		return false, err
 	}
 	if failed > 0 || p.state.Load().version != st.version {
+		g.log.Debug("hand-off pass to be retried", "ring_version", st.version, "failed", failed,
+			"ring_changed", p.state.Load().version != st.version)
 		return false, nil
 	}
+	g.log.Debug("hand-off pass done", "ring_version", st.version, "moved", g.ho.moved.Load()-moved)
 	g.ho.passes.Add(1)
 	for _, peer := range p.state.Load().peers {
 		peer.queueDone(g.name, st.digest, p.self)
@@ -450,7 +536,7 @@ func (g *Group) deleteIfUnchanged(m *moving) {
 
 // take asks the peer to remove key from its main cache and send it.
 func (p *Peer) take(ctx context.Context, group string, key []byte) (value []byte, expireAt int64, found bool, err error) {
-	c := p.queueKey(group, kindTake, 0, key, false)
+	c := p.control.queueTake(group, 0, key, p.pool.self)
 	defer c.Release()
 	data, err := c.Wait(ctx)
 	if err != nil {
@@ -466,14 +552,19 @@ func (p *Peer) take(ctx context.Context, group string, key []byte) (value []byte
 	return bytes.Clone(data[m:]), int64(exp), true, nil
 }
 
+// queueTake queues a take frame on behalf of the node from.
+func (p *Peer) queueTake(group string, hops byte, key []byte, from string) *Call {
+	return p.queueFrame(group, false, func(dst []byte) []byte { return appendTakeFrame(dst, hops, key, from) })
+}
+
 // give queues a give frame.
 func (p *Peer) give(group string, key, value []byte, expireAt int64) *Call {
-	return p.queueFrame(group, false, func(dst []byte) []byte { return appendGiveFrame(dst, key, value, expireAt) })
+	return p.control.queueFrame(group, false, func(dst []byte) []byte { return appendGiveFrame(dst, key, value, expireAt) })
 }
 
 // queueDone queues a done frame; nobody waits for it.
 func (p *Peer) queueDone(group string, ring uint64, self string) {
-	p.queueFrame(group, true, func(dst []byte) []byte { return appendDoneFrame(dst, ring, self) })
+	p.control.queueFrame(group, true, func(dst []byte) []byte { return appendDoneFrame(dst, ring, self) })
 }
 
 // queueFrame queues the frame that appendFrame appends.
@@ -502,7 +593,7 @@ func (p *Peer) ExecHops(group string, proto, hops int, args [][]byte) *Call {
 		c.finish(statusError, nil, fmt.Errorf("cluster: ExecHops of %d args in protocol %d after %d hops", len(args), proto, hops))
 		return c
 	}
-	return p.queueFrame(group, false, func(dst []byte) []byte {
+	return p.relay.queueFrame(group, false, func(dst []byte) []byte {
 		return appendExecHopFrame(dst, byte(proto), byte(hops), args)
 	})
 }
@@ -510,7 +601,7 @@ func (p *Peer) ExecHops(group string, proto, hops int, args [][]byte) *Call {
 // serveHop answers a get frame for a key this node does not own by
 // asking the owner in its ring, as the reply frame begun at start.
 func (g *Group) serveHop(ctx context.Context, owner *Peer, key []byte, dst []byte, start int) []byte {
-	c := owner.queueKey(g.name, kindGet, getHop, key, false)
+	c := owner.relay.queueKey(g.name, kindGet, getHop, key, false)
 	defer c.Release()
 	data, err := c.Wait(ctx)
 	switch {

@@ -204,14 +204,22 @@ func TestPullOnMiss(t *testing.T) {
 	if has(d, k3) {
 		t.Error("a late give brought back a deleted key")
 	}
-	// A read that found nothing does not claim: the key may still come.
+	// A read of a key found nowhere does not claim it: this node's view
+	// of the members may lack the one that has it, and it may still come.
 	k4 := keyAt(2)
 	if err := d.group.ClaimKeys(ctx, [][]byte{k4}, false); err != nil {
 		t.Fatal(err)
 	}
 	give := frame{kind: kindGive, key: k4, value: []byte("arrives")}
 	if _, data, _, _ := parseReply(d.group.serveGive(d.pool, &give, nil)); !bytes.Equal(data, []byte{giveKept}) || !has(d, k4) {
-		t.Errorf("give after a read miss answered %q", data)
+		t.Errorf("give after a read found nothing answered %q", data)
+	}
+	// A key held by another node than its previous owner (a wrong guess
+	// of the previous ring) is found all the same.
+	k6 := keyAt(0)
+	put(nodes[2].main, string(k6), "astray", 0)
+	if err := d.group.ClaimKeys(ctx, [][]byte{k6}, false); err != nil || !has(d, k6) || has(nodes[2], k6) {
+		t.Errorf("key held by a node that did not own it: err %v, moved %v", err, has(d, k6) && !has(nodes[2], k6))
 	}
 	// A give of a key d does not own is refused.
 	notMine := frame{kind: kindGive, key: keyOf(t, nodes, 0, "x"), value: []byte("v")}
@@ -222,7 +230,8 @@ func TestPullOnMiss(t *testing.T) {
 		t.Errorf("give of a key owned elsewhere answered %q, want refused", data)
 	}
 
-	// A previous owner that cannot be reached fails a write, not a read.
+	// A previous owner that cannot be reached fails a write, not a read,
+	// and the key is not claimed: it may still come.
 	k5 := keyAt(1)
 	nodes[1].ts.Close()
 	if err := d.group.ClaimKeys(ctx, [][]byte{k5}, true); !errors.Is(err, ErrPullFailed) {
@@ -231,8 +240,14 @@ func TestPullOnMiss(t *testing.T) {
 	if err := d.group.ClaimKeys(ctx, [][]byte{k5}, false); err != nil {
 		t.Errorf("read with the previous owner down: err = %v", err)
 	}
+	give = frame{kind: kindGive, key: k5, value: []byte("arrives")}
+	if _, data, _, _ := parseReply(d.group.serveGive(d.pool, &give, nil)); !bytes.Equal(data, []byte{giveKept}) || !has(d, k5) {
+		t.Errorf("give after the previous owner was unreachable answered %q", data)
+	}
+	// Each pull of k5 failed three ways: at node 1, and at nodes 0 and 2,
+	// which asked node 1 for it (their ring gives it to node 1).
 	hs := d.group.HandoffStats()
-	if hs.Pulled != 3 || hs.PullFailures != 2 || hs.Dropped != 1 || hs.Received != 1 || hs.Refused != 1 {
+	if hs.Pulled != 4 || hs.PullFailures != 6 || hs.Dropped != 1 || hs.Received != 2 || hs.Refused != 1 {
 		t.Errorf("stats %+v", hs)
 	}
 }

@@ -59,6 +59,14 @@ type HopExecutor interface {
 	ExecuteHops(ctx context.Context, proto, hops int, args [][]byte, dst []byte) []byte
 }
 
+// BatchPreparer is an Executor that sees the commands of a batch before
+// they run one after the other, while the ring changes: the server takes
+// the keys still at their previous owners all at once, rather than one
+// round trip per command. cmds alias the request: valid during the call.
+type BatchPreparer interface {
+	PrepareBatch(ctx context.Context, cmds [][][]byte)
+}
+
 // PoolConfig configures an HTTPPool.
 type PoolConfig struct {
 	Self     string        // this node's peer base URL, e.g. "http://127.0.0.1:7380"; its id on the ring
@@ -407,6 +415,17 @@ func (p *HTTPPool) serveBatch(w http.ResponseWriter, r *http.Request, e groupEnt
 		return
 	}
 	ctx, out := r.Context(), st.out[:0]
+	if bp, ok := e.x.(BatchPreparer); ok && p.InTransition() {
+		var cmds [][][]byte
+		for i := range st.frames {
+			if f := &st.frames[i]; f.kind == kindExec || f.kind == kindExecHop {
+				cmds = append(cmds, f.args)
+			}
+		}
+		if len(cmds) > 1 {
+			bp.PrepareBatch(ctx, cmds)
+		}
+	}
 	for i := range st.frames {
 		f := &st.frames[i]
 		switch f.kind {
@@ -430,7 +449,7 @@ func (p *HTTPPool) serveBatch(w http.ResponseWriter, r *http.Request, e groupEnt
 			p.stats.invalRecv.Add(1)
 			out = appendReply(out, statusOK, nil)
 		case kindTake:
-			out = e.g.serveTake(f.key, out)
+			out = e.g.serveTake(ctx, p, f, out)
 		case kindGive:
 			out = e.g.serveGive(p, f, out)
 		case kindDone:

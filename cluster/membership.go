@@ -94,8 +94,10 @@ type MembershipConfig struct {
 	// OnChange, if set, is called with the sorted alive members whenever
 	// the set or a member's meta changes. Calls are serial, from one
 	// goroutine, and may coalesce several changes into one; the last
-	// call always carries the current set. It must not call Leave or
-	// Shutdown, and it is not called once they have returned.
+	// call always carries the current set. The first call comes once the
+	// join is done (it has the members the join found), before
+	// NewMembership returns. It must not call Leave or Shutdown, and it
+	// is not called once they have returned.
 	OnChange func(alive []Member)
 	// OnMembers, if set, is called like OnChange but with every member
 	// this node knows, dead and left ones included (as Members reports
@@ -127,6 +129,7 @@ type Membership struct {
 	onChange  func([]Member)
 	onMembers func([]Member)
 	changed   chan struct{} // cap 1: a change waits for the notifier
+	syncs     chan chan struct{}
 	done      chan struct{} // closed to stop the notifier
 	notifier  sync.WaitGroup
 	closeOnce sync.Once
@@ -175,6 +178,7 @@ func NewMembership(cfg MembershipConfig) (*Membership, error) {
 		onChange:  cfg.OnChange,
 		onMembers: cfg.OnMembers,
 		changed:   make(chan struct{}, 1),
+		syncs:     make(chan chan struct{}),
 		done:      make(chan struct{}),
 		members:   make(map[string]*memberEntry),
 		notices:   make(map[string]time.Time),
@@ -184,8 +188,6 @@ func NewMembership(cfg MembershipConfig) (*Membership, error) {
 	conf.Events = eventDelegate{m}
 	conf.Logger = log.New(debugWriter{logger}, "", 0)
 
-	m.notifier.Add(1)
-	go m.notify()
 	ml, err := memberlist.Create(conf)
 	if err != nil {
 		m.stopNotifier()
@@ -198,6 +200,12 @@ func NewMembership(cfg MembershipConfig) (*Membership, error) {
 			return nil, err
 		}
 	}
+	// The first OnChange and OnMembers come now, with what the join found
+	// (a node that starts a cluster sees itself alone, a node that joins
+	// sees the others), and NewMembership returns once they have run.
+	m.notifier.Add(1)
+	go m.notify()
+	m.sync()
 	m.log.Info("membership: gossip started", "id", m.self, "gossip_addr", m.GossipAddr(),
 		"members", len(m.Alive()), "encrypted", conf.EncryptionEnabled())
 	return m, nil
@@ -211,6 +219,12 @@ func memberlistConfig(cfg MembershipConfig) (*memberlist.Config, error) {
 		conf = memberlist.DefaultLANConfig()
 	case "local":
 		conf = memberlist.DefaultLocalConfig()
+		// memberlist's local profile sends a broadcast 2·⌈log10(n+1)⌉
+		// times: in a cluster of 4, to 2 of the 3 others, so a member can
+		// miss a join until the next push-pull. Keep the LAN's 4, and
+		// push-pull more often (it is one machine).
+		conf.RetransmitMult = 4
+		conf.PushPullInterval = 5 * time.Second
 	default:
 		return nil, fmt.Errorf("membership: unknown profile %q (want lan or local)", cfg.Profile)
 	}
@@ -508,10 +522,12 @@ func (m *Membership) notify() {
 	defer m.notifier.Done()
 	var last, lastAll []Member
 	for {
+		var ack chan struct{}
 		select {
 		case <-m.done:
 			return
 		case <-m.changed:
+		case ack = <-m.syncs:
 		}
 		all := m.Members()
 		cur := slices.DeleteFunc(slices.Clone(all), func(mem Member) bool { return mem.State != StateAlive })
@@ -519,13 +535,27 @@ func (m *Membership) notify() {
 			lastAll = all
 			m.onMembers(slices.Clone(all))
 		}
-		if slices.Equal(cur, last) {
-			continue
+		if !slices.Equal(cur, last) {
+			last = cur
+			if m.onChange != nil {
+				m.onChange(slices.Clone(cur))
+			}
 		}
-		last = cur
-		if m.onChange != nil {
-			m.onChange(slices.Clone(cur))
+		if ack != nil {
+			close(ack)
 		}
+	}
+}
+
+// sync returns once the notifier has delivered the members as they are
+// now, so that NewMembership returns only when OnChange and OnMembers
+// have seen every member the join found, not the first few of them.
+func (m *Membership) sync() {
+	ack := make(chan struct{})
+	select {
+	case m.syncs <- ack:
+		<-ack
+	case <-m.done:
 	}
 }
 

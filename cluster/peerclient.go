@@ -61,6 +61,13 @@ type Peer struct {
 	resp  []byte
 	body  bytes.Reader
 	sign  *signer
+
+	// Lanes: other queues, senders and connections to the same node, so
+	// that a frame never waits behind frames that may wait for it (see
+	// handoff.go). nil on a lane itself.
+	relay   *Peer // commands and gets forwarded a second time (hop 1)
+	control *Peer // take, give and done frames
+	last    *Peer // takes forwarded a second time
 }
 
 // batch is the frames of one round trip, all for one group.
@@ -71,7 +78,15 @@ type batch struct {
 	execs int
 }
 
+// newPeer returns the peer of node id with its lanes.
 func newPeer(pool *HTTPPool, id string) *Peer {
+	p := newLane(pool, id)
+	p.relay, p.control, p.last = newLane(pool, id), newLane(pool, id), newLane(pool, id)
+	return p
+}
+
+// newLane returns a queue, a sender and a connection to node id.
+func newLane(pool *HTTPPool, id string) *Peer {
 	p := &Peer{id: id, pool: pool, origin: id, base: pool.base, paths: map[string]string{}}
 	if u, err := url.Parse(id); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
 		p.origin = u.Scheme + "://" + u.Host
@@ -217,6 +232,11 @@ func (p *Peer) close() {
 	p.closed = true
 	p.wake.Broadcast()
 	p.mu.Unlock()
+	if p.relay != nil {
+		p.relay.close()
+		p.control.close()
+		p.last.close()
+	}
 }
 
 // interrupt ends the peer's round trip in flight and makes later ones
@@ -224,6 +244,11 @@ func (p *Peer) close() {
 func (p *Peer) interrupt() {
 	if p.link != nil {
 		p.link.interrupt()
+	}
+	if p.relay != nil {
+		p.relay.interrupt()
+		p.control.interrupt()
+		p.last.interrupt()
 	}
 }
 

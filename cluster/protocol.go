@@ -15,7 +15,7 @@ import (
 //	get:        kindGet   flags(1) len(uvarint) key
 //	invalidate: kindForget len(uvarint) key
 //	exec again: kindExecHop hops(1) proto(1) argc(uvarint) {len(uvarint) bytes}×argc
-//	take:       kindTake  len(uvarint) key
+//	take:       kindTake  hops(1) len(uvarint) key len(uvarint) from
 //	give:       kindGive  expireAt(uvarint) len(uvarint) key len(uvarint) value
 //	done:       kindDone  ring(8, big endian) len(uvarint) id
 //	reply:      status(1) len(uint32, big endian) data
@@ -24,7 +24,7 @@ const (
 	kindGet     byte = 2 // a group lookup-or-load
 	kindForget  byte = 3 // drop your hot copy of a key
 	kindExecHop byte = 4 // a command a node forwarded again: hops > 0
-	kindTake    byte = 5 // hand-off: remove a key from your main cache and send it
+	kindTake    byte = 5 // hand-off: remove a key from your main cache and send it to from
 	kindGive    byte = 6 // hand-off: keep this key unless you already resolved it
 	kindDone    byte = 7 // hand-off: the sender holds no key it does not own in ring
 
@@ -54,9 +54,10 @@ type frame struct {
 	kind     byte
 	proto    byte     // exec
 	flags    byte     // get
-	hops     byte     // exec: how many nodes forwarded it before the sender
+	hops     byte     // exec, take: how many nodes forwarded it before the sender
 	key      []byte   // get, forget, take, give
 	value    []byte   // give
+	from     []byte   // take: the id of the node that asks
 	expireAt uint64   // give: Unix ms, 0 = none
 	ring     uint64   // done: the digest of the ring
 	args     [][]byte // exec
@@ -91,6 +92,15 @@ func appendGiveFrame(dst []byte, key, value []byte, expireAt int64) []byte {
 	dst = append(dst, key...)
 	dst = binary.AppendUvarint(dst, uint64(len(value)))
 	return append(dst, value...)
+}
+
+// appendTakeFrame appends a take frame.
+func appendTakeFrame(dst []byte, hops byte, key []byte, from string) []byte {
+	dst = append(dst, kindTake, hops)
+	dst = binary.AppendUvarint(dst, uint64(len(key)))
+	dst = append(dst, key...)
+	dst = binary.AppendUvarint(dst, uint64(len(from)))
+	return append(dst, from...)
 }
 
 // appendDoneFrame appends a done frame.
@@ -189,7 +199,21 @@ func parseFrame(b []byte, args *[][]byte) (f frame, n int, err error) {
 			return f, 0, err
 		}
 		n += m
-	case kindGet, kindForget, kindTake:
+	case kindTake:
+		if len(b) < 2 || b[1] > MaxHops {
+			return f, 0, fmt.Errorf("%w: take frame without hops", ErrBadFrame)
+		}
+		f.hops, n = b[1], 2
+		var m int
+		if f.key, m, err = parseBytes(b[n:]); err != nil {
+			return f, 0, err
+		}
+		n += m
+		if f.from, m, err = parseBytes(b[n:]); err != nil {
+			return f, 0, err
+		}
+		n += m
+	case kindGet, kindForget:
 		if f.kind == kindGet {
 			if len(b) < 2 {
 				return f, 0, fmt.Errorf("%w: get frame without flags", ErrBadFrame)

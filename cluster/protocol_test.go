@@ -19,6 +19,8 @@ func encodeFrames(frames []frame) []byte {
 			b = appendGiveFrame(b, f.key, f.value, int64(f.expireAt))
 		case kindDone:
 			b = appendDoneFrame(b, f.ring, string(f.key))
+		case kindTake:
+			b = appendTakeFrame(b, f.hops, f.key, string(f.from))
 		default:
 			b = appendKeyFrame(b, f.kind, f.flags, f.key)
 		}
@@ -47,13 +49,14 @@ func TestFramesRoundTrip(t *testing.T) {
 		{"get empty key", []frame{{kind: kindGet, key: []byte{}}}},
 		{"forget", []frame{{kind: kindForget, key: []byte("k\x00\xff")}}},
 		{"exec after a hop", []frame{{kind: kindExecHop, hops: 1, proto: 3, args: bs("INCR", "k")}}},
-		{"take", []frame{{kind: kindTake, key: []byte("k")}}},
+		{"take", []frame{{kind: kindTake, key: []byte("k"), from: []byte("http://a")}}},
+		{"take after a hop", []frame{{kind: kindTake, hops: 1, key: []byte("k"), from: []byte{}}}},
 		{"give", []frame{{kind: kindGive, key: []byte("k"), value: big, expireAt: 1_700_000_000_123}}},
 		{"give no expiry, empty value", []frame{{kind: kindGive, key: []byte("k"), value: []byte{}}}},
 		{"done", []frame{{kind: kindDone, ring: 0xfedcba9876543210, key: []byte("http://10.0.0.1:7380")}}},
 		{"mixed", []frame{
 			{kind: kindExec, proto: 2, args: [][]byte{[]byte("APPEND"), []byte("k"), big}},
-			{kind: kindTake, key: []byte("t")},
+			{kind: kindTake, key: []byte("t"), from: []byte("x")},
 			{kind: kindExecHop, hops: 1, proto: 2, args: bs("GET", "k")},
 			{kind: kindGet, key: big},
 			{kind: kindForget, key: []byte("a")},
@@ -105,7 +108,9 @@ func TestParseFramesRejects(t *testing.T) {
 		{"exec hop without hops", []byte{kindExecHop}},
 		{"exec hop zero hops", []byte{kindExecHop, 0, 2, 1, 1, 'x'}},
 		{"exec hop without proto", []byte{kindExecHop, 1}},
-		{"take no length", []byte{kindTake}},
+		{"take no hops", []byte{kindTake}},
+		{"take too many hops", []byte{kindTake, MaxHops + 1, 1, 'k', 0}},
+		{"take no from", []byte{kindTake, 0, 1, 'k'}},
 		{"give no expiry", []byte{kindGive}},
 		{"give expiry over int64", append(append([]byte{kindGive}, binary.AppendUvarint(nil, 1<<63)...), 1, 'k', 0)},
 		{"give no value", []byte{kindGive, 0, 1, 'k'}},
@@ -166,7 +171,7 @@ func FuzzParseFrames(f *testing.F) {
 	f.Add(appendExecFrame(nil, 2, bs("SET", "k", "v")))
 	f.Add(appendExecFrame(appendKeyFrame(nil, kindGet, getHot, []byte("k")), 3, bs("GET", "k")))
 	f.Add(appendKeyFrame(nil, kindForget, 0, []byte("k")))
-	f.Add(appendExecHopFrame(appendKeyFrame(nil, kindTake, 0, []byte("k")), 2, 1, bs("GET", "k")))
+	f.Add(appendExecHopFrame(appendTakeFrame(nil, 0, []byte("k"), "me"), 2, 1, bs("GET", "k")))
 	f.Add(appendDoneFrame(appendGiveFrame(nil, []byte("k"), []byte("v"), 1234), 42, "id"))
 	f.Add([]byte{kindExec, 2, 0xff, 0xff, 0xff, 0xff, 0x0f})
 	f.Add([]byte{kindGet, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01})

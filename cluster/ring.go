@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -25,6 +26,12 @@ const (
 	// DefaultTransitionTimeout ends a transition whose done notices did
 	// not all arrive (a node failed while handing off).
 	DefaultTransitionTimeout = time.Minute
+	// minTransition is the shortest transition: the views of the members
+	// take a few gossip rounds to agree (two nodes that join at once
+	// learn of each other one gossip interval later), and until they do a
+	// key may be with a node this one has not heard of; pulls (with their
+	// one hop) find it there.
+	minTransition = time.Second
 	// maxPrevRings bounds the rings kept while changes follow each other
 	// faster than keys move; the oldest is dropped first.
 	maxPrevRings = 4
@@ -46,6 +53,10 @@ type poolState struct {
 	prev    []*hash.Ring     // the rings keys may still be held under, newest first; nil when settled
 	gone    map[string]bool  // members that failed: keys are not taken from them
 
+	// done holds the members that said they hand off nothing more in
+	// this ring: keys are not taken from them. Copied on write.
+	done atomic.Pointer[map[string]bool]
+
 	shareOnce sync.Once
 	share     float64
 }
@@ -54,7 +65,8 @@ type poolState struct {
 type transition struct {
 	awaited map[string]bool // members of prev that have not said done for the current ring
 	joining bool            // this node is new to the cluster: the others held keys without it
-	timer   *time.Timer
+	until   time.Time       // not settled before (minTransition)
+	timer   *time.Timer     // TransitionTimeout
 }
 
 // ringDigest identifies a member set: the same on every node that has it.
@@ -87,9 +99,10 @@ func (p *HTTPPool) Set(peers ...string) {
 
 // SetMembers makes the alive members of a gossip cluster the ring, each
 // by its PeerURL; the dead ones are gone: nothing is taken from them.
-// It is meant as Membership's OnMembers. Unlike the first Set, the first
-// SetMembers of a node that finds others treats them as the previous
-// owners of every key: the node joins a cluster that holds keys.
+// It is meant as Membership's OnMembers, whose first call has what the
+// join found. A first call with this node alone starts a new cluster;
+// a first call with others is a join: unlike the first Set, it treats
+// the others as the previous owners of every key.
 func (p *HTTPPool) SetMembers(all []Member) {
 	var alive []string
 	gone := map[string]bool{}
@@ -111,6 +124,15 @@ func (p *HTTPPool) SetMembers(all []Member) {
 	defer p.mu.Unlock()
 	if !slices.Contains(ids, p.self) {
 		return // not yet (or no longer) a member itself: keep the ring
+	}
+	if old := p.state.Load(); old.version == 0 && len(ids) == 1 {
+		// This node starts a new cluster: its ring of one is a ring,
+		// whose keys others will take when they join.
+		p.state.Store(&poolState{
+			ring: old.ring, members: old.members, peers: old.peers, version: 1, digest: old.digest,
+			gone: maps.Clone(gone),
+		})
+		return
 	}
 	p.update(ids, gone, true)
 }
@@ -146,11 +168,16 @@ func (p *HTTPPool) update(ids []string, gone map[string]bool, joinable bool) {
 		delete(p.trans.awaited, id)
 	}
 	if len(p.trans.awaited) == 0 {
-		p.settleLocked(st)
+		if wait := time.Until(p.trans.until); st.prev != nil && wait > 0 {
+			p.settleAfter(st.version, wait)
+		} else {
+			p.settleLocked(st)
+		}
 	}
 	p.install(st, old)
 	if changed {
-		p.log.Info("peer membership", "members", len(ids), "ring_version", st.version, "transition", st.prev != nil)
+		p.log.Info("peer membership", "members", len(ids), "ring_version", st.version, "transition", st.prev != nil,
+			"awaited", len(p.trans.awaited))
 		if old.version > 0 || joinable {
 			p.kickGroups() // not at the first Set: the members start empty
 		}
@@ -185,6 +212,10 @@ func (p *HTTPPool) startTransition(st, old *poolState, joinable bool) {
 			}
 		}
 	}
+	p.trans.until = time.Time{}
+	if len(p.trans.awaited) > 0 {
+		p.trans.until = time.Now().Add(minTransition)
+	}
 	for id := range p.dones[st.digest] {
 		delete(p.trans.awaited, id)
 	}
@@ -198,6 +229,8 @@ func (p *HTTPPool) startTransition(st, old *poolState, joinable bool) {
 // install makes st current: it gives st the peers it needs, reusing old's,
 // and closes the ones no longer needed. p.mu is held.
 func (p *HTTPPool) install(st, old *poolState) {
+	done := maps.Clone(p.dones[st.digest])
+	st.done.Store(&done)
 	st.peers = make(map[string]*Peer, len(st.members))
 	need := func(id string) *Peer {
 		peer := st.peers[id]
@@ -273,23 +306,44 @@ func (p *HTTPPool) doneFrom(ring uint64, id string) {
 	if p.closed {
 		return
 	}
-	if ring != st.digest {
-		if p.dones[ring] == nil {
-			if len(p.dones) >= maxDoneRings {
-				clear(p.dones)
-			}
-			p.dones[ring] = map[string]bool{}
+	// Kept for this ring even when it is not (or no longer) ours: a ring
+	// can come back (a member flaps) and the member need not hand off
+	// again, its own ring having stayed the same.
+	if p.dones[ring] == nil {
+		if len(p.dones) >= maxDoneRings {
+			clear(p.dones)
 		}
-		p.dones[ring][id] = true
-		return
+		p.dones[ring] = map[string]bool{}
 	}
-	if st.prev == nil || !p.trans.awaited[id] {
+	p.dones[ring][id] = true
+	if ring == st.digest {
+		done := maps.Clone(p.dones[ring])
+		st.done.Store(&done)
+	}
+	p.log.Debug("hand-off done notice", "from", id, "current_ring", ring == st.digest, "awaited", p.trans.awaited[id])
+	if ring != st.digest || st.prev == nil || !p.trans.awaited[id] {
 		return
 	}
 	delete(p.trans.awaited, id)
 	if len(p.trans.awaited) == 0 {
-		p.settle("every previous owner handed off")
+		if wait := time.Until(p.trans.until); wait > 0 {
+			p.settleAfter(st.version, wait)
+		} else {
+			p.settle("every previous owner handed off")
+		}
 	}
+}
+
+// settleAfter ends the transition to ring version after wait, if every
+// previous owner has said done by then. p.mu is held.
+func (p *HTTPPool) settleAfter(version uint64, wait time.Duration) {
+	time.AfterFunc(wait, func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if st := p.state.Load(); !p.closed && st.version == version && len(p.trans.awaited) == 0 {
+			p.settle("every previous owner handed off")
+		}
+	})
 }
 
 // kickGroups tells the registered groups that the ring changed.
@@ -305,12 +359,14 @@ func (p *HTTPPool) InTransition() bool { return p.state.Load().prev != nil }
 
 // prevOwners appends to dst the peers that may hold key from before the
 // ring changed: its owners in the previous rings, newest first, that are
-// neither this node, nor key's owner now, nor gone.
+// neither this node, nor key's owner now, nor gone, nor done (a pull
+// still asks these, but their failure does not fail it).
 func (st *poolState) prevOwners(self string, key []byte, dst []*Peer) []*Peer {
 	owner := st.ring.Get(key)
+	done := st.doneSet()
 	for _, r := range st.prev {
 		id := r.Get(key)
-		if id == "" || id == self || id == owner {
+		if id == "" || id == self || id == owner || done[id] {
 			continue
 		}
 		if peer := st.peers[id]; peer != nil && !slices.Contains(dst, peer) {
@@ -318,6 +374,14 @@ func (st *poolState) prevOwners(self string, key []byte, dst []*Peer) []*Peer {
 		}
 	}
 	return dst
+}
+
+// doneSet returns the members that said they are done with this ring.
+func (st *poolState) doneSet() map[string]bool {
+	if d := st.done.Load(); d != nil {
+		return *d
+	}
+	return nil
 }
 
 // RingInfo describes this node's current ring.
