@@ -30,11 +30,25 @@ func (c *client) claimKeys(run *command, args [][]byte) bool {
 	if len(keys) == 0 {
 		return true
 	}
-	if err := c.srv.group.ClaimKeys(c.context(), keys, run.rt.write); err != nil {
+	claim := c.srv.group.ClaimKeys
+	if c.forwarded() {
+		claim = c.srv.group.ClaimForwarded
+	}
+	if err := claim(c.context(), keys, run.rt.write); err != nil {
 		c.w.Error(msgClaimFailed(err))
 		return false
 	}
 	return true
+}
+
+// forwardedKey marks the context of a command that arrived at the hop
+// bound: the sender's ring gives its keys to this node.
+type forwardedKey struct{}
+
+// forwarded reports whether the running command is a peer's, forwarded
+// to this node at the hop bound.
+func (c *client) forwarded() bool {
+	return c.local && c.ctx != nil && c.ctx.Value(forwardedKey{}) != nil
 }
 
 // msgClaimFailed is the reply to a write whose key could not be taken
@@ -53,6 +67,11 @@ func (s *Server) ExecuteHops(ctx context.Context, proto, hops int, args [][]byte
 	run, owner, stray := s.ownerOf(args)
 	if owner != nil && hops < cluster.MaxHops {
 		return s.reforward(ctx, run, owner, proto, hops+1, args, dst)
+	}
+	if hops > 0 && stray {
+		// The sender's ring gives the keys to this node, ours does not
+		// yet: take them from whoever has them before running it here.
+		ctx = context.WithValue(ctx, forwardedKey{}, true)
 	}
 	dst = s.Execute(ctx, proto, args, dst)
 	if stray {
@@ -118,4 +137,29 @@ func (s *Server) reforward(ctx context.Context, run *command, owner *cluster.Pee
 		eachKey(run, args, s.group.Forget)
 	}
 	return dst
+}
+
+// PrepareBatch implements cluster.BatchPreparer: before a peer's batch
+// runs, command after command, the keys of all its commands that this
+// node owns and that are still at their previous owners are taken at
+// once, so the batch costs one round of takes, not one per command.
+func (s *Server) PrepareBatch(ctx context.Context, cmds [][][]byte) {
+	if s.group == nil {
+		return
+	}
+	var keys [][]byte
+	for _, args := range cmds {
+		cmd, sub := s.table.lookup(args)
+		run := cmd
+		if sub != nil {
+			run = sub
+		}
+		if run == nil || len(run.subs) > 0 || !arityOK(run.arity, len(args)) {
+			continue
+		}
+		eachKey(run, args, func(key []byte) { keys = append(keys, key) })
+	}
+	if len(keys) > 0 {
+		s.group.ClaimKeys(ctx, keys, false)
+	}
 }

@@ -77,9 +77,13 @@ func TestHopBound(t *testing.T) {
 	if string(peekValue(b.srv, "n")) != "2" {
 		t.Errorf("INCR entered at B did not run at B")
 	}
-	// MGET split by owner at the entry node; each part bounded the same way.
-	if got := execLines(t, ca, "MGET k n"); got != "*2\r\n$1\r\nv\r\n$-1\r\n" {
+	// MGET goes A -> B -> A too. At the hop bound the sender's ring gives
+	// the keys to A, so A takes n from B, where it is, before running it.
+	if got := execLines(t, ca, "MGET k n"); got != "*2\r\n$1\r\nv\r\n$1\r\n2\r\n" {
 		t.Errorf("MGET at A = %q", got)
+	}
+	if peekValue(b.srv, "n") != nil || string(peekValue(a.srv, "n")) != "2" {
+		t.Errorf("n was not taken from B to A")
 	}
 	for _, s := range []*Server{a.srv, b.srv} {
 		if n := s.cstats.reforwarded.Load(); n < 1 {

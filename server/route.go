@@ -134,7 +134,7 @@ func oneLine(s string) string {
 // the nodes that may hold hot copies of its keys. While the ring changes
 // its keys are claimed first (handoff.go).
 func (c *client) runHere(run *command, args [][]byte) {
-	if c.srv.pool != nil && c.srv.pool.InTransition() && !c.claimKeys(run, args) {
+	if c.srv.pool != nil && (c.srv.pool.InTransition() || c.forwarded()) && !c.claimKeys(run, args) {
 		return
 	}
 	run.run(c, args)
