@@ -38,6 +38,7 @@ func (l *lockedBuffer) String() string {
 
 // proc is one geeredis process of a test cluster.
 type proc struct {
+	gossip string // its gossip address, when it gossips
 	cmd    *exec.Cmd
 	logs   *lockedBuffer
 	exited chan error
