@@ -28,16 +28,9 @@ func ParseInt(b []byte) (int64, bool) {
 	if b[0] < '1' || b[0] > '9' {
 		return 0, false
 	}
-	var v uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		d := uint64(c - '0')
-		if v > (math.MaxUint64-d)/10 {
-			return 0, false
-		}
-		v = v*10 + d
+	v, ok := parseDigits(b)
+	if !ok {
+		return 0, false
 	}
 	if neg {
 		if v > 1<<63 {
@@ -64,6 +57,19 @@ func ParseCursor(b []byte) (uint64, bool) {
 			return 0, false // strtoul converts nothing and points at the sign
 		}
 	}
+	v, ok := parseDigits(b)
+	if !ok {
+		return 0, false
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+// parseDigits reads b, decimal digits only, as a uint64; false when b has
+// another byte or overflows. The empty string is 0.
+func parseDigits(b []byte) (uint64, bool) {
 	var v uint64
 	for _, c := range b {
 		if c < '0' || c > '9' {
@@ -74,9 +80,6 @@ func ParseCursor(b []byte) (uint64, bool) {
 			return 0, false
 		}
 		v = v*10 + d
-	}
-	if neg {
-		v = -v
 	}
 	return v, true
 }
