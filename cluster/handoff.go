@@ -393,7 +393,7 @@ func (g *Group) Handoff(ctx context.Context) error {
 	}
 	pause := retryMin
 	for {
-		clean, err := g.handoffOnce(ctx, p)
+		clean, err := g.handoffOnce(ctx, p, true)
 		if err != nil {
 			return err
 		}
@@ -423,7 +423,7 @@ func (g *Group) runHandoff(ctx context.Context, p *HTTPPool) {
 		case <-g.ho.kicks:
 		case <-retry:
 		}
-		clean, err := g.handoffOnce(ctx, p)
+		clean, err := g.handoffOnce(ctx, p, false)
 		switch {
 		case err != nil:
 			return
@@ -438,8 +438,11 @@ func (g *Group) runHandoff(ctx context.Context, p *HTTPPool) {
 
 // handoffOnce runs one pass over the main cache against the current ring.
 // A clean pass (nothing failed, the ring unchanged) is announced to the
-// other members with a done frame.
-func (g *Group) handoffOnce(ctx context.Context, p *HTTPPool) (clean bool, err error) {
+// other members with a done frame. With deliver (a node that leaves and
+// exits next: a frame still queued would be lost, and the others would
+// wait for it until their transition times out) it returns once every
+// done frame was answered or failed doneAttempts times, or ctx is done.
+func (g *Group) handoffOnce(ctx context.Context, p *HTTPPool, deliver bool) (clean bool, err error) {
 	g.ho.passMu.Lock()
 	defer g.ho.passMu.Unlock()
 	st := p.state.Load()
@@ -455,10 +458,59 @@ func (g *Group) handoffOnce(ctx context.Context, p *HTTPPool) (clean bool, err e
 	}
 	g.log.Debug("hand-off pass done", "ring_version", st.version, "moved", g.ho.moved.Load()-moved)
 	g.ho.passes.Add(1)
-	for _, peer := range p.state.Load().peers {
-		peer.queueDone(g.name, st.digest, p.self)
+	peers := p.state.Load().peers
+	if !deliver {
+		for _, peer := range peers {
+			peer.queueDone(g.name, st.digest, p.self)
+		}
+		return true, nil
 	}
-	return true, nil
+	return true, g.deliverDone(ctx, p, st.digest, slices.Collect(maps.Values(peers)))
+}
+
+// doneAttempts bounds the sends of a done frame that Handoff waits for: a
+// member that cannot be reached is failing, and its failure ends the
+// others' wait for it.
+const doneAttempts = 3
+
+// deliverDone sends a done frame for ring to each of peers and waits for
+// the answers, sending again (after a pause) to those that failed, up to
+// doneAttempts times. Only ctx's end is an error.
+func (g *Group) deliverDone(ctx context.Context, p *HTTPPool, ring uint64, peers []*Peer) error {
+	pause := retryMin
+	for attempt := 1; len(peers) > 0; attempt++ {
+		calls := make([]*Call, len(peers))
+		for i, peer := range peers {
+			calls[i] = peer.control.queueFrame(g.name, false, func(dst []byte) []byte { return appendDoneFrame(dst, ring, p.self) })
+		}
+		var failed []*Peer
+		for i, c := range calls {
+			_, err := c.Wait(ctx)
+			if ctx.Err() != nil {
+				return fmt.Errorf("cluster: hand-off done notice: %w", ctx.Err())
+			}
+			c.Release()
+			if err != nil {
+				g.log.Debug("hand-off done notice failed", "to", peers[i].id, "attempt", attempt, "err", err)
+				failed = append(failed, peers[i])
+			}
+		}
+		if peers = failed; len(peers) == 0 || attempt == doneAttempts {
+			break
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("cluster: hand-off done notice: %w", ctx.Err())
+		case <-t.C:
+		}
+		pause = min(2*pause, retryMax)
+	}
+	if len(peers) > 0 {
+		g.log.Warn("hand-off done notice not delivered", "peers", len(peers))
+	}
+	return nil
 }
 
 // pass moves the keys this node does not own in st's ring, passStep keys

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -282,6 +283,15 @@ func TestLeaveHandsOff(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+	// A node that leaves exits right after its hand-off: its done notice
+	// was answered by then, or the others would wait for it until their
+	// transition timed out.
+	c.pool.Close()
+	for _, n := range []*testNode{a, b} {
+		if aw := n.pool.Ring().Awaited; slices.Contains(aw, c.url()) {
+			t.Fatalf("%s still awaits the node that left (awaited %v)", n.url(), aw)
+		}
 	}
 	if n := c.main.Len(); n != 0 {
 		t.Fatalf("%d keys left at the node that left (held %d)", n, held)

@@ -100,6 +100,7 @@ func (s *Server) infoMembers(b *infoBuf) {
 	b.int("cluster_ring_version", int64(ri.Version))
 	b.float("cluster_ring_share", ri.Share, 4)
 	b.int("cluster_ring_transition", boolInt(ri.Transition))
+	b.str("cluster_ring_awaited", strings.Join(ri.Awaited, ","))
 	if m != nil {
 		ms := m.Stats()
 		b.int("cluster_member_joins", int64(ms.Joins))
