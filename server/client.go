@@ -37,6 +37,7 @@ type client struct {
 
 	authed    bool
 	proto     int
+	deadline  bool  // a read deadline is set (--timeout)
 	limitsGen int64 // the settings generation c.rd's limits come from
 	quitting  bool  // QUIT or a protocol error: close after the reply
 
@@ -60,7 +61,10 @@ type client struct {
 	netOut   atomic.Int64
 	lastUsed atomic.Int64 // unix ms of the last command
 	lastCmd  atomic.Pointer[command]
-	nowMs    int64 // the time of the command running, unix ms
+	// What CLIENT LIST shows of the fields the client's goroutine owns.
+	shownProto atomic.Int32
+	shownQbuf  atomic.Int64 // unparsed input after the last read
+	nowMs      int64        // the time of the command running, unix ms
 
 	mu      sync.Mutex // guards the fields below
 	name    string
@@ -81,6 +85,7 @@ func newClient(s *Server, nc net.Conn) *client {
 		proto:   2,
 	}
 	c.authed = *s.set.requirePass.Load() == ""
+	c.shownProto.Store(2)
 	c.rd = resp.NewReader(countingReader{c}, c.limits())
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.lastUsed.Store(c.created.UnixMilli())
@@ -124,6 +129,13 @@ func (c *client) serve() {
 			}
 			if t := c.srv.set.timeout.Load(); t > 0 {
 				c.nc.SetReadDeadline(time.Now().Add(time.Duration(t)))
+				c.deadline = true
+			} else if c.deadline {
+				c.nc.SetReadDeadline(time.Time{}) // CONFIG SET timeout 0
+				c.deadline = false
+			}
+			if c.srv.closing.Load() {
+				return // Shutdown's interrupt may have come before the deadline changed
 			}
 			if err := c.rd.Fill(); err != nil {
 				if errors.Is(err, os.ErrDeadlineExceeded) && !c.srv.closing.Load() {
@@ -131,6 +143,7 @@ func (c *client) serve() {
 				}
 				return
 			}
+			c.shownQbuf.Store(int64(c.rd.Buffered()))
 			if c.srv.set.limitsGen.Load() != c.limitsGen {
 				c.rd.SetLimits(c.limits()) // CONFIG SET changed a limit
 			}
@@ -167,7 +180,7 @@ func (c *client) readFailed(err error) {
 func (c *client) flush() error {
 	c.settle()
 	if c.w.Len() == 0 {
-		return nil
+		return c.closeAfterFlush()
 	}
 	n, err := c.nc.Write(c.w.Bytes())
 	c.netOut.Add(int64(n))
@@ -179,8 +192,24 @@ func (c *client) flush() error {
 	if cap(c.spare) > keepOutputAt {
 		c.spare = nil
 	}
-	return err
+	c.fwArgs.shrink(keepOutputAt)
+	if err != nil {
+		return err
+	}
+	return c.closeAfterFlush()
 }
+
+// closeAfterFlush is errQuitting once the client must be closed (QUIT, or
+// replies that could not be put in order), so that the loop stops.
+func (c *client) closeAfterFlush() error {
+	if c.quitting {
+		return errQuitting
+	}
+	return nil
+}
+
+// errQuitting ends a connection whose last replies have been written.
+var errQuitting = errors.New("closing after the reply")
 
 // interrupt wakes a client blocked reading so that it notices shutdown.
 // Replies to commands it has already read are still written.

@@ -189,3 +189,23 @@ func TestConfigSetReachesConnectedClients(t *testing.T) {
 	}
 	expectClosed(t, r)
 }
+
+// TestTimeoutZeroStopsIdleCloses checks that CONFIG SET timeout 0 reaches a
+// client whose read deadline was set under the old timeout.
+func TestTimeoutZeroStopsIdleCloses(t *testing.T) {
+	s := newTestServer(t, func(c *Config) { c.Timeout = 300 * time.Millisecond })
+	conn := dialTest(t, serveTest(t, s))
+	r := bufio.NewReader(conn)
+	if got := roundTrip(t, conn, r, "CONFIG SET timeout 0\r\n"); got != "+OK\r\n" {
+		t.Fatalf("CONFIG SET timeout 0 = %q", got)
+	}
+	// The reply was written before the next read; that read's deadline
+	// follows the new setting.
+	if got := roundTrip(t, conn, r, "PING\r\n"); got != "+PONG\r\n" {
+		t.Fatalf("PING = %q", got)
+	}
+	time.Sleep(700 * time.Millisecond) // idle beyond the old timeout, on purpose
+	if got := roundTrip(t, conn, r, "PING\r\n"); got != "+PONG\r\n" {
+		t.Fatalf("PING after idling past the old timeout = %q", got)
+	}
+}

@@ -122,6 +122,7 @@ func (c *client) setAuthed(ok bool) {
 
 func (c *client) setProto(p int) {
 	c.proto = p
+	c.shownProto.Store(int32(p))
 	c.w.SetProto(p)
 }
 
@@ -352,7 +353,7 @@ func (c *client) describe(now time.Time) string {
 	age := int64(now.Sub(c.created) / time.Second)
 	idle := (now.UnixMilli() - c.lastUsed.Load()) / 1000
 	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=%s db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=%d argv-mem=0 multi-mem=0 obl=0 oll=0 omem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
-		c.id, c.addr, c.laddr, name, age, max(idle, 0), flags, c.rd.Buffered(), cmd, c.proto, lib, ver)
+		c.id, c.addr, c.laddr, name, age, max(idle, 0), flags, c.shownQbuf.Load(), cmd, c.shownProto.Load(), lib, ver)
 }
 
 func cmdClientHelp(c *client, args [][]byte) {

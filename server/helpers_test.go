@@ -37,6 +37,7 @@ func newTestClient(tb testing.TB, s *Server) *client {
 	tb.Helper()
 	c := &client{srv: s, id: s.nextID.Add(1), addr: "127.0.0.1:0", laddr: "127.0.0.1:0", created: time.Now(), proto: 2}
 	c.authed = *s.set.requirePass.Load() == ""
+	c.shownProto.Store(2)
 	s.mu.Lock()
 	s.clients[c] = struct{}{}
 	s.conns.Add(1)

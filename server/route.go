@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime/debug"
 	"strings"
 
 	"github.com/geeredis/geeredis/cluster"
@@ -276,6 +278,21 @@ func (c *client) settle() {
 	if len(c.fw) == 0 {
 		return
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			// The replies can no longer be put in order: keep those before
+			// the first forward, drop the held commands (their calls may be
+			// released already) and close the connection after the flush.
+			c.srv.stats.panics.Add(1)
+			c.srv.log.Error("splicing forwarded replies panicked; closing the client", "id", c.id,
+				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			c.w.Truncate(c.fw[0].at)
+			clear(c.fw)
+			c.fw, c.fwWrites = c.fw[:0], 0
+			c.fwArgs.reset()
+			c.quitting = true
+		}
+	}()
 	c.sendForwards()
 	buf := c.w.Bytes()
 	out, prev := c.spare[:0], 0
@@ -385,4 +402,12 @@ func (a *keyArena) at(i int) []byte {
 
 func (a *keyArena) reset() {
 	a.buf, a.ends = a.buf[:0], a.ends[:0]
+}
+
+// shrink drops storage grown past limit bytes by one large command, so it
+// is not kept for the life of the connection.
+func (a *keyArena) shrink(limit int) {
+	if cap(a.buf) > limit && len(a.buf) == 0 {
+		a.buf = nil
+	}
 }

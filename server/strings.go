@@ -62,13 +62,9 @@ func stringCommands() []*command {
 // written to the reply, or copied, before the Unlock.
 
 // touches reports whether c's reads mark keys as recently used: not after
-// CLIENT NO-TOUCH ON.
-func touches(c *client) bool {
-	c.mu.Lock()
-	noTouch := c.noTouch
-	c.mu.Unlock()
-	return !noTouch
-}
+// CLIENT NO-TOUCH ON. Only c's own goroutine writes noTouch (under c.mu,
+// for CLIENT LIST's readers), so that goroutine reads it without the lock.
+func touches(c *client) bool { return !c.noTouch }
 
 // readKey looks key up for a command that reads it: Get, which marks it
 // used and counts a hit or a miss, or Peek for a no-touch client.
