@@ -47,6 +47,9 @@ type link struct {
 	br     *bufio.Reader
 	used   time.Time // end of the last round trip on c
 	head   []byte
+	// deadline ends the round trip in progress, dial and retry included:
+	// one Timeout in all.
+	deadline time.Time
 }
 
 // newLink returns a link to the server of base URL u.
@@ -70,6 +73,7 @@ func newLink(u *url.URL, timeout time.Duration, maxBody int64) *link {
 // dial; interrupt ends a round trip in flight.
 func (l *link) roundTrip(ctx context.Context, path string, sign *signer, body, dst []byte) (int, []byte, error) {
 	stale := l.c != nil && time.Since(l.used) >= l.stale
+	l.deadline = time.Now().Add(l.timeout)
 	status, reply, answered, err := l.try(ctx, path, sign, body, dst)
 	if err != nil && stale && !answered && !isTimeout(err) {
 		status, reply, _, err = l.try(ctx, path, sign, body, dst)
@@ -96,7 +100,7 @@ func (l *link) try(ctx context.Context, path string, sign *signer, body, dst []b
 	l.mu.Lock()
 	closed := l.closed
 	if !closed {
-		l.c.SetDeadline(time.Now().Add(l.timeout)) // after an interrupt's, not over it
+		l.c.SetDeadline(l.deadline) // after an interrupt's, not over it
 	}
 	l.mu.Unlock()
 	if closed {
@@ -117,14 +121,14 @@ func (l *link) try(ctx context.Context, path string, sign *signer, body, dst []b
 }
 
 func (l *link) dial(ctx context.Context) error {
-	d := net.Dialer{Timeout: l.timeout, KeepAlive: 30 * time.Second}
+	d := net.Dialer{Deadline: l.deadline, KeepAlive: 30 * time.Second}
 	c, err := d.DialContext(ctx, "tcp", l.addr)
 	if err != nil {
 		return err
 	}
 	if l.tls != nil {
 		tc := tls.Client(c, l.tls)
-		tc.SetDeadline(time.Now().Add(l.timeout))
+		tc.SetDeadline(l.deadline)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			c.Close()
 			return err
