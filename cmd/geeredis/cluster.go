@@ -133,11 +133,13 @@ func (p *peering) leave(srv *server.Server) {
 		return
 	}
 	start := time.Now()
-	if err := p.members.Leave(cluster.DefaultLeaveTimeout); err != nil {
+	if err := p.members.Leave(min(cluster.DefaultLeaveTimeout, p.leaveTimeout/2)); err != nil {
 		p.log.Warn("leaving the gossip", "err", err)
 	}
 	p.pool.Leave()
-	if err := handOff(srv, p.leaveTimeout); err != nil {
+	// --leave-timeout bounds the whole leave: what the gossip took is
+	// not left for the hand-off.
+	if err := handOff(srv, max(p.leaveTimeout-time.Since(start), time.Second)); err != nil {
 		p.log.Warn("keys not handed off: they are lost with this node", "keys", srv.Store().Len(), "err", err)
 		return
 	}
