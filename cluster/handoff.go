@@ -400,12 +400,8 @@ func (g *Group) Handoff(ctx context.Context) error {
 		if clean {
 			return nil
 		}
-		t := time.NewTimer(pause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("cluster: hand-off: %w", ctx.Err())
-		case <-t.C:
+		if err := sleepCtx(ctx, pause); err != nil {
+			return fmt.Errorf("cluster: hand-off: %w", err)
 		}
 		pause = min(2*pause, retryMax)
 	}
@@ -498,12 +494,8 @@ func (g *Group) deliverDone(ctx context.Context, p *HTTPPool, ring uint64, peers
 		if peers = failed; len(peers) == 0 || attempt == doneAttempts {
 			break
 		}
-		t := time.NewTimer(pause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("cluster: hand-off done notice: %w", ctx.Err())
-		case <-t.C:
+		if err := sleepCtx(ctx, pause); err != nil {
+			return fmt.Errorf("cluster: hand-off done notice: %w", err)
 		}
 		pause = min(2*pause, retryMax)
 	}
@@ -663,4 +655,16 @@ func (g *Group) serveHop(ctx context.Context, owner *Peer, key []byte, dst []byt
 		return endReply(dst, start, statusNotFound)
 	}
 	return endReply(append(dst, data...), start, statusOK) // ttl and value, as the owner sent them
+}
+
+// sleepCtx waits d, or until ctx ends (its error).
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
