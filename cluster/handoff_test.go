@@ -234,7 +234,7 @@ func TestPullOnMiss(t *testing.T) {
 	// A previous owner that cannot be reached fails a write, not a read,
 	// and the key is not claimed: it may still come.
 	k5 := keyAt(1)
-	nodes[1].ts.Close()
+	nodes[1].stop()
 	if err := d.group.ClaimKeys(ctx, [][]byte{k5}, true); !errors.Is(err, ErrPullFailed) {
 		t.Errorf("write with the previous owner down: err = %v, want ErrPullFailed", err)
 	}

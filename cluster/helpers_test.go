@@ -101,6 +101,15 @@ func newCluster(tb testing.TB, n int, o clusterOpts) []*testNode {
 	return nodes
 }
 
+// stop takes the node off the network: its server and the peer links it
+// serves.
+func (nd *testNode) stop() {
+	nd.pool.mu.Lock()
+	nd.pool.closeLinks()
+	nd.pool.mu.Unlock()
+	nd.ts.Close()
+}
+
 func newNode(tb testing.TB, i int, o clusterOpts) *testNode {
 	tb.Helper()
 	nd := &testNode{exec: &fakeExec{}}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -110,6 +111,9 @@ type HTTPPool struct {
 	trans             transition
 	dones             map[uint64]map[string]bool // done notices by ring digest
 	transitionTimeout time.Duration
+
+	// Connections taken over by serveLinks (httplink.go), under mu.
+	links map[net.Conn]struct{}
 
 	calls   sync.Pool // *Call
 	serving sync.Pool // *serveState
@@ -262,6 +266,7 @@ func (p *HTTPPool) Close() error {
 			peer.close()
 			peer.interrupt()
 		}
+		p.closeLinks()
 	}
 	p.mu.Unlock()
 	p.wg.Wait()
@@ -309,6 +314,13 @@ func (p *HTTPPool) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet || r.Method == http.MethodHead:
 		p.serveGet(w, r, e.g, key, st)
 	case r.Method == http.MethodPost && key == batchName:
+		if r.Header.Get(HeaderLink) != "" && r.ProtoAtLeast(1, 1) {
+			if c, br, ok := p.takeOver(w); ok {
+				p.serveLinks(c, br, linkRequest{method: r.Method, uri: r.RequestURI,
+					time: r.Header.Get(HeaderTime), auth: r.Header.Get(HeaderAuth), close: r.Close}, st)
+				return
+			}
+		}
 		p.serveBatch(w, r, e, st)
 	default:
 		w.Header().Set("Allow", "GET, HEAD, POST")
@@ -408,13 +420,27 @@ func (p *HTTPPool) serveGet(w http.ResponseWriter, r *http.Request, g *Group, ke
 // serveBatch answers POST {base}{group}/_batch: every frame in order, one
 // reply frame each. A malformed body gets 400 and nothing is executed.
 func (p *HTTPPool) serveBatch(w http.ResponseWriter, r *http.Request, e groupEntry, st *serveState) {
-	var err error
-	st.frames, st.args, err = parseFrames(st.body, st.frames[:0], st.args[:0])
+	out, err := p.runBatch(r.Context(), e, st)
 	if err != nil {
 		p.refuse(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	ctx, out := r.Context(), st.out[:0]
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(len(out)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(out)
+}
+
+// runBatch executes the frames of st.body and returns their replies (in
+// st.out); a malformed body is an error and nothing is executed.
+func (p *HTTPPool) runBatch(ctx context.Context, e groupEntry, st *serveState) ([]byte, error) {
+	var err error
+	st.frames, st.args, err = parseFrames(st.body, st.frames[:0], st.args[:0])
+	if err != nil {
+		return nil, err
+	}
+	out := st.out[:0]
 	if bp, ok := e.x.(BatchPreparer); ok && p.InTransition() {
 		var cmds [][][]byte
 		for i := range st.frames {
@@ -458,9 +484,5 @@ func (p *HTTPPool) serveBatch(w http.ResponseWriter, r *http.Request, e groupEnt
 		}
 	}
 	st.out = out
-	h := w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.Itoa(len(out)))
-	w.WriteHeader(http.StatusOK)
-	w.Write(out)
+	return out, nil
 }

@@ -234,7 +234,7 @@ func TestPeerDown(t *testing.T) {
 			})})
 			a, b := nodes[0], nodes[1]
 			key := keyOf(t, nodes, 1, "down")
-			b.ts.Close()
+			b.stop()
 
 			start := time.Now()
 			_, err := peerOf(t, a, b).Exec(DefaultGroup, 2, bs("SET", string(key), "v")).Wait(t.Context())

@@ -176,7 +176,7 @@ func (l *link) write(path string, sign *signer, body []byte) error {
 	h = append(h, path...)
 	h = append(h, " HTTP/1.1\r\nHost: "...)
 	h = append(h, l.host...)
-	h = append(h, "\r\nUser-Agent: geeredis\r\nContent-Type: "+contentType+"\r\nContent-Length: "...)
+	h = append(h, "\r\nUser-Agent: geeredis\r\n"+HeaderLink+": 1\r\nContent-Type: "+contentType+"\r\nContent-Length: "...)
 	h = strconv.AppendInt(h, int64(len(body)), 10)
 	if sign != nil {
 		unix := time.Now().Unix()

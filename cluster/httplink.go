@@ -1,0 +1,274 @@
+package cluster
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/hmac"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// HeaderLink on a batch request says that its connection will carry
+// nothing but batch requests, each with a Content-Length. The server may
+// then serve the connection's requests itself instead of through net/http:
+// the same HTTP/1.1 requests and responses, without net/http's per-request
+// goroutines and allocations, which cost an owner about a third of its CPU
+// per round trip. A request of any other shape on such a connection is
+// answered 400 and the connection is closed. The peers' links send it.
+const HeaderLink = "Geeredis-Link"
+
+const (
+	// linkIdle is how long a taken-over connection may wait for its next
+	// request (the peer server's IdleTimeout).
+	linkIdle = 5 * time.Minute
+	// linkHeadTimeout bounds the reading of a request once its first line
+	// came, when the pool's Timeout is shorter.
+	linkHeadTimeout = 10 * time.Second
+	maxLinkHeaders  = 64
+)
+
+// linkRequest is the head of one request on a taken-over connection.
+type linkRequest struct {
+	method, uri string
+	time, auth  string // HeaderTime and HeaderAuth
+	length      int64
+	close       bool // Connection: close
+}
+
+var errLinkRequest = errors.New("request not served on a peer link")
+
+// takeOver hijacks the connection of a batch request that carries
+// HeaderLink, unless the pool is closed; the caller then serves it with
+// serveLinks.
+func (p *HTTPPool) takeOver(w http.ResponseWriter) (net.Conn, *bufio.Reader, bool) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		return nil, nil, false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, nil, false
+	}
+	c, brw, err := hj.Hijack()
+	if err != nil {
+		return nil, nil, false
+	}
+	if p.links == nil {
+		p.links = map[net.Conn]struct{}{}
+	}
+	p.links[c] = struct{}{}
+	p.wg.Add(1)
+	return c, brw.Reader, true
+}
+
+// closeLinks closes the connections taken over; p.mu is held. Close calls
+// it: an http.Server's Close and Shutdown do not know about them.
+func (p *HTTPPool) closeLinks() {
+	for c := range p.links {
+		c.Close()
+	}
+}
+
+// serveLinks serves the requests of connection c, taken over, starting with
+// first, whose body is in st.body and whose proof ServeHTTP has checked. It
+// returns when the connection fails, goes idle for linkIdle, sends a
+// request that cannot be served here, or the pool closes.
+func (p *HTTPPool) serveLinks(c net.Conn, br *bufio.Reader, first linkRequest, st *serveState) {
+	defer p.wg.Done()
+	defer func() {
+		p.mu.Lock()
+		delete(p.links, c)
+		p.mu.Unlock()
+		c.Close()
+	}()
+	var out []byte
+	req, checked := first, true
+	for {
+		var keep bool
+		out, keep = p.serveLink(req, checked, st, out[:0])
+		if _, err := c.Write(out); err != nil || !keep || req.close {
+			return
+		}
+		if cap(out) > 2*maxBatchBytes {
+			out = nil
+		}
+		c.SetReadDeadline(time.Now().Add(linkIdle))
+		if _, err := br.Peek(1); err != nil {
+			return
+		}
+		c.SetReadDeadline(time.Now().Add(max(p.timeout, linkHeadTimeout)))
+		var err error
+		if req, err = readLinkRequest(br); err != nil {
+			p.stats.refused.Add(1)
+			c.Write(appendResponse(out[:0], http.StatusBadRequest, err.Error(), false))
+			return
+		}
+		if req.length > p.maxBody {
+			p.stats.refused.Add(1)
+			c.Write(appendResponse(out[:0], http.StatusRequestEntityTooLarge, "body over "+strconv.FormatInt(p.maxBody, 10)+" bytes", false))
+			return
+		}
+		if st.body, err = readLinkBody(br, st.body[:0], req.length); err != nil {
+			return
+		}
+		checked = false
+	}
+}
+
+// serveLink answers one request whose body is in st.body, appending the
+// whole response to out; keep is false when the connection must close.
+func (p *HTTPPool) serveLink(req linkRequest, checked bool, st *serveState, out []byte) ([]byte, bool) {
+	if !checked {
+		p.stats.served.Add(1)
+	}
+	raw, _, _ := strings.Cut(req.uri, "?")
+	path, err := url.PathUnescape(raw)
+	rest, ok := strings.CutPrefix(path, p.base)
+	group, name, ok2 := strings.Cut(rest, "/")
+	if err != nil || !ok || !ok2 || name != batchName || req.method != http.MethodPost {
+		p.stats.refused.Add(1)
+		return appendResponse(out, http.StatusBadRequest, errLinkRequest.Error(), false), false
+	}
+	if p.secret != "" && !checked && !p.verifyLink(req, st.body) {
+		p.stats.refused.Add(1)
+		return appendResponse(out, http.StatusUnauthorized, errUnauthorized.Error(), true), true
+	}
+	e, ok := (*p.groups.Load())[group]
+	if !ok {
+		p.stats.refused.Add(1)
+		return appendResponse(out, http.StatusNotFound, "no such group", true), true
+	}
+	replies, err := p.runBatch(p.ctx, e, st)
+	if err != nil {
+		p.stats.refused.Add(1)
+		return appendResponse(out, http.StatusBadRequest, err.Error(), true), true
+	}
+	out = append(out, "HTTP/1.1 200 OK\r\nContent-Type: "+contentType+"\r\nContent-Length: "...)
+	out = strconv.AppendInt(out, int64(len(replies)), 10)
+	out = append(out, "\r\n\r\n"...)
+	return append(out, replies...), true
+}
+
+// verifyLink checks a request's time and proof, as verify does.
+func (p *HTTPPool) verifyLink(req linkRequest, body []byte) bool {
+	unix, err := strconv.ParseInt(req.time, 10, 64)
+	if err != nil || req.auth == "" {
+		return false
+	}
+	if d := time.Since(time.Unix(unix, 0)); d > MaxClockSkew || d < -MaxClockSkew {
+		return false
+	}
+	s := p.signers.Get().(*signer)
+	defer p.signers.Put(s)
+	return hmac.Equal([]byte(req.auth), s.sum(nil, req.method, req.uri, unix, body))
+}
+
+// appendResponse appends a plain-text response of status; keep false says
+// the connection closes after it.
+func appendResponse(out []byte, status int, text string, keep bool) []byte {
+	out = append(out, "HTTP/1.1 "...)
+	out = strconv.AppendInt(out, int64(status), 10)
+	out = append(out, ' ')
+	out = append(out, http.StatusText(status)...)
+	out = append(out, "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "...)
+	out = strconv.AppendInt(out, int64(len(text)+1), 10)
+	if !keep {
+		out = append(out, "\r\nConnection: close"...)
+	}
+	out = append(out, "\r\n\r\n"...)
+	out = append(out, text...)
+	return append(out, '\n')
+}
+
+// readLinkRequest reads a request line and headers: a POST in HTTP/1.1 with
+// a Content-Length and no other framing.
+func readLinkRequest(br *bufio.Reader) (linkRequest, error) {
+	var req linkRequest
+	line, err := readLinkLine(br)
+	if err != nil {
+		return req, err
+	}
+	method, rest, ok1 := bytes.Cut(line, []byte(" "))
+	uri, proto, ok2 := bytes.Cut(rest, []byte(" "))
+	if !ok1 || !ok2 || len(method) == 0 || string(proto) != "HTTP/1.1" || len(uri) == 0 || uri[0] != '/' {
+		return req, errLinkRequest
+	}
+	req.method, req.uri, req.length = string(method), string(uri), -1
+	for n := 0; ; n++ {
+		if n > maxLinkHeaders {
+			return req, errLinkRequest
+		}
+		line, err := readLinkLine(br)
+		if err != nil {
+			return req, err
+		}
+		if len(line) == 0 {
+			break
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			return req, errLinkRequest
+		}
+		value = bytes.TrimSpace(value)
+		switch {
+		case asciiEqualFold(name, "Content-Length"):
+			v, err := strconv.ParseInt(string(value), 10, 64)
+			if err != nil || v < 0 || req.length >= 0 {
+				return req, errLinkRequest
+			}
+			req.length = v
+		case asciiEqualFold(name, "Transfer-Encoding"), asciiEqualFold(name, "Expect"):
+			return req, errLinkRequest
+		case asciiEqualFold(name, "Connection"):
+			req.close = asciiEqualFold(value, "close")
+		case asciiEqualFold(name, HeaderTime):
+			req.time = string(value)
+		case asciiEqualFold(name, HeaderAuth):
+			req.auth = string(value)
+		}
+	}
+	if req.length < 0 {
+		return req, errLinkRequest
+	}
+	return req, nil
+}
+
+// readLinkLine reads one line of a request head, without its CRLF; a line
+// longer than the reader's buffer is refused.
+func readLinkLine(br *bufio.Reader) ([]byte, error) {
+	line, err := br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		return nil, errLinkRequest
+	}
+	if err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(line, "\r\n"), nil
+}
+
+// readLinkBody reads n bytes of body into buf, growing it as the bytes
+// arrive rather than trusting n for the whole allocation at once.
+func readLinkBody(br *bufio.Reader, buf []byte, n int64) ([]byte, error) {
+	if want := int(min(n, readAhead)); cap(buf) < want {
+		buf = make([]byte, 0, want)
+	}
+	for int64(len(buf)) < n {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		end := min(int64(cap(buf)), n)
+		m, err := io.ReadFull(br, buf[len(buf):end])
+		buf = buf[:len(buf)+m]
+		if err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
+}
