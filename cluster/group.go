@@ -161,19 +161,11 @@ func (g *Group) Get(ctx context.Context, key []byte) (v Value, found bool, err e
 		g.stats.hotHits.Add(1)
 		return v, true, nil
 	}
-	// The first caller fetches in its own goroutine and the others wait
-	// for it: a new goroutine per fetch (DoChan) cost about 5% of a
-	// forwarding node's CPU. The shared fetch outlives a caller that goes
-	// away, since the others still want it; the round trip, bounded by
-	// the pool's timeout, bounds every caller's wait.
-	r, err, _ := g.fetches.Do(string(key), func() (any, error) {
-		return g.fetch(context.WithoutCancel(ctx), pg, key)
-	})
-	if err != nil {
-		return Value{}, false, err
-	}
-	l := r.(loaded)
-	return l.v, l.found, nil
+	// The shared fetch outlives a caller that goes away: the others still
+	// want it, and the round trip is bounded by the pool's timeout.
+	detached := context.WithoutCancel(ctx)
+	ch := g.fetches.DoChan(string(key), func() (any, error) { return g.fetch(detached, pg, key) })
+	return await(ctx, ch)
 }
 
 // Load is the owner's side of a miss: one getter call for concurrent
