@@ -314,7 +314,7 @@ func (p *HTTPPool) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet || r.Method == http.MethodHead:
 		p.serveGet(w, r, e.g, key, st)
 	case r.Method == http.MethodPost && key == batchName:
-		if r.Header.Get(HeaderLink) != "" && r.ProtoAtLeast(1, 1) {
+		if r.Header.Get(HeaderLink) == "1" && r.ProtoAtLeast(1, 1) && strings.HasPrefix(r.RequestURI, "/") {
 			if c, br, ok := p.takeOver(w); ok {
 				p.serveLinks(c, br, linkRequest{method: r.Method, uri: r.RequestURI,
 					time: r.Header.Get(HeaderTime), auth: r.Header.Get(HeaderAuth), close: r.Close}, st)

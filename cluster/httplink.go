@@ -3,12 +3,14 @@ package cluster
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -88,31 +90,43 @@ func (p *HTTPPool) serveLinks(c net.Conn, br *bufio.Reader, first linkRequest, s
 		p.mu.Unlock()
 		c.Close()
 	}()
-	var out []byte
+	var head []byte
 	req, checked := first, true
 	for {
+		var reply []byte
 		var keep bool
-		out, keep = p.serveLink(req, checked, st, out[:0])
-		if _, err := c.Write(out); err != nil || !keep || req.close {
+		head, reply, keep = p.serveLink(req, checked, st, head[:0])
+		keep = keep && !req.close
+		if !keep {
+			head = slices.Insert(head, len(head)-2, []byte("Connection: close\r\n")...)
+		}
+		bufs := net.Buffers{head, reply}
+		if _, err := bufs.WriteTo(c); err != nil || !keep {
 			return
 		}
-		if cap(out) > 2*maxBatchBytes {
-			out = nil
+		// As putServing: a large request or reply does not pin its
+		// memory for the life of the connection.
+		if cap(st.body) > 2*maxBatchBytes {
+			st.body = nil
+		}
+		if cap(st.out) > 2*maxBatchBytes {
+			st.out = nil
 		}
 		c.SetReadDeadline(time.Now().Add(linkIdle))
 		if _, err := br.Peek(1); err != nil {
 			return
 		}
 		c.SetReadDeadline(time.Now().Add(max(p.timeout, linkHeadTimeout)))
+		p.stats.served.Add(1)
 		var err error
 		if req, err = readLinkRequest(br); err != nil {
 			p.stats.refused.Add(1)
-			c.Write(appendResponse(out[:0], http.StatusBadRequest, err.Error(), false))
+			c.Write(appendResponse(head[:0], http.StatusBadRequest, err.Error(), false))
 			return
 		}
 		if req.length > p.maxBody {
 			p.stats.refused.Add(1)
-			c.Write(appendResponse(out[:0], http.StatusRequestEntityTooLarge, "body over "+strconv.FormatInt(p.maxBody, 10)+" bytes", false))
+			c.Write(appendResponse(head[:0], http.StatusRequestEntityTooLarge, "body over "+strconv.FormatInt(p.maxBody, 10)+" bytes", false))
 			return
 		}
 		if st.body, err = readLinkBody(br, st.body[:0], req.length); err != nil {
@@ -122,38 +136,47 @@ func (p *HTTPPool) serveLinks(c net.Conn, br *bufio.Reader, first linkRequest, s
 	}
 }
 
-// serveLink answers one request whose body is in st.body, appending the
-// whole response to out; keep is false when the connection must close.
-func (p *HTTPPool) serveLink(req linkRequest, checked bool, st *serveState, out []byte) ([]byte, bool) {
-	if !checked {
-		p.stats.served.Add(1)
-	}
+// serveLink answers one request whose body is in st.body: the response
+// head, appended to head and ending in the blank line, and its body; keep
+// is false when the connection must close.
+func (p *HTTPPool) serveLink(req linkRequest, checked bool, st *serveState, head []byte) ([]byte, []byte, bool) {
 	raw, _, _ := strings.Cut(req.uri, "?")
 	path, err := url.PathUnescape(raw)
 	rest, ok := strings.CutPrefix(path, p.base)
 	group, name, ok2 := strings.Cut(rest, "/")
 	if err != nil || !ok || !ok2 || name != batchName || req.method != http.MethodPost {
 		p.stats.refused.Add(1)
-		return appendResponse(out, http.StatusBadRequest, errLinkRequest.Error(), false), false
+		return splitResponse(head, http.StatusBadRequest, errLinkRequest.Error(), false)
 	}
 	if p.secret != "" && !checked && !p.verifyLink(req, st.body) {
 		p.stats.refused.Add(1)
-		return appendResponse(out, http.StatusUnauthorized, errUnauthorized.Error(), true), true
+		return splitResponse(head, http.StatusUnauthorized, errUnauthorized.Error(), true)
 	}
 	e, ok := (*p.groups.Load())[group]
 	if !ok {
 		p.stats.refused.Add(1)
-		return appendResponse(out, http.StatusNotFound, "no such group", true), true
+		return splitResponse(head, http.StatusNotFound, "no such group", true)
 	}
-	replies, err := p.runBatch(p.ctx, e, st)
+	// The peer gives up after its timeout and drops the connection: work
+	// for it ends then too, as net/http's request context would.
+	ctx, cancel := context.WithTimeout(p.ctx, p.timeout)
+	replies, err := p.runBatch(ctx, e, st)
+	cancel()
 	if err != nil {
 		p.stats.refused.Add(1)
-		return appendResponse(out, http.StatusBadRequest, err.Error(), true), true
+		return splitResponse(head, http.StatusBadRequest, err.Error(), true)
 	}
-	out = append(out, "HTTP/1.1 200 OK\r\nContent-Type: "+contentType+"\r\nContent-Length: "...)
-	out = strconv.AppendInt(out, int64(len(replies)), 10)
-	out = append(out, "\r\n\r\n"...)
-	return append(out, replies...), true
+	head = append(head, "HTTP/1.1 200 OK\r\nContent-Type: "+contentType+"\r\nContent-Length: "...)
+	head = strconv.AppendInt(head, int64(len(replies)), 10)
+	head = append(head, "\r\n\r\n"...)
+	return head, replies, true
+}
+
+// splitResponse is appendResponse's response as serveLink returns it.
+func splitResponse(head []byte, status int, text string, keep bool) ([]byte, []byte, bool) {
+	out := appendResponse(head, status, text, true)
+	i := bytes.Index(out, []byte("\r\n\r\n")) + 4
+	return out[:i], out[i:], keep
 }
 
 // verifyLink checks a request's time and proof, as verify does.

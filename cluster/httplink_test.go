@@ -3,6 +3,7 @@ package cluster
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -123,8 +124,38 @@ func TestLinkServesItsConnection(t *testing.T) {
 	l.batch("Connection: close\r\n", false)
 	res, body := l.response()
 	checkOK(t, res, body, 3)
-	if !l.closed() {
-		t.Fatal("connection open after a request with Connection: close")
+	if !res.Close || !l.closed() {
+		t.Fatalf("after a request with Connection: close: response says close %v, want true, and the connection must end", res.Close)
+	}
+	if st := nd.pool.Stats(); st.Served != 4 || st.Refused != 0 {
+		t.Fatalf("stats %+v, want 4 served", st)
+	}
+}
+
+// ctxExec blocks until its context ends and reports what it saw.
+type ctxExec struct{ seen chan error }
+
+func (x ctxExec) Execute(ctx context.Context, proto int, args [][]byte, dst []byte) []byte {
+	<-ctx.Done()
+	x.seen <- ctx.Err()
+	return append(dst, "+late\r\n"...)
+}
+
+func TestLinkWorkEndsWithThePeersTimeout(t *testing.T) {
+	x := ctxExec{seen: make(chan error, 1)}
+	nodes := newCluster(t, 1, clusterOpts{exec: x, timeout: 200 * time.Millisecond})
+	l := dialLink(t, nodes[0], "")
+	start := time.Now()
+	l.batch("", false)
+	res, _ := l.response()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	if err := <-x.seen; !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("executor's context ended with %v", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("took %v", took)
 	}
 }
 
@@ -162,6 +193,9 @@ func TestLinkRefusesOtherRequests(t *testing.T) {
 	// Nothing of those requests ran: only the first requests' SETs.
 	if n := len(nodes[0].exec.commands()); n != len(cases) {
 		t.Fatalf("%d commands executed, want %d", n, len(cases))
+	}
+	if st := nodes[0].pool.Stats(); st.Served != uint64(2*len(cases)) || st.Refused != uint64(len(cases)) {
+		t.Fatalf("stats %+v, want %d served and %d refused", st, 2*len(cases), len(cases))
 	}
 }
 
