@@ -167,6 +167,10 @@ func (sh *Shard) Get(key []byte, now int64) (lru.Item, bool) { return sh.cache.G
 // Peek returns key's item without marking it used; see lru.Cache.Peek.
 func (sh *Shard) Peek(key []byte, now int64) (lru.Item, bool) { return sh.cache.Peek(key, now) }
 
+// Look returns key's item without marking it used, and counts a hit or a
+// miss; see lru.Cache.Look.
+func (sh *Shard) Look(key []byte, now int64) (lru.Item, bool) { return sh.cache.Look(key, now) }
+
 // Set stores key's value and expiry (Unix ms, 0 = none); see lru.Cache.Set.
 func (sh *Shard) Set(key, value []byte, expireAt int64) { sh.cache.Set(key, value, expireAt) }
 

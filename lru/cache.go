@@ -106,6 +106,18 @@ func (c *Cache) Peek(key []byte, now int64) (Item, bool) {
 	return c.item(id), true
 }
 
+// Look is Peek that counts a hit or a miss, as Redis's reads that do not
+// touch the key (EXISTS, TYPE, TTL, a client in NO-TOUCH mode) still do.
+func (c *Cache) Look(key []byte, now int64) (Item, bool) {
+	id := c.live(key, now)
+	if id == 0 {
+		c.stats.Misses++
+		return Item{}, false
+	}
+	c.stats.Hits++
+	return c.item(id), true
+}
+
 // Set inserts or replaces the item for key and marks it most recently used.
 // expireAt is in Unix milliseconds, 0 for none. Set copies key and value.
 // It panics if either is longer than MaxLen.

@@ -126,6 +126,7 @@ func TestLRUOrder(t *testing.T) {
 		{"insertion order", func(*lru.Cache) {}, []string{"a", "b", "c"}},
 		{"get marks used", func(c *lru.Cache) { c.Get([]byte("a"), 0) }, []string{"b", "c", "a"}},
 		{"peek does not", func(c *lru.Cache) { c.Peek([]byte("a"), 0) }, []string{"a", "b", "c"}},
+		{"look does not", func(c *lru.Cache) { c.Look([]byte("a"), 0) }, []string{"a", "b", "c"}},
 		{"set marks used", func(c *lru.Cache) { set(c, "a", "x") }, []string{"b", "c", "a"}},
 		{"set expire does not", func(c *lru.Cache) { c.SetExpire([]byte("a"), 1e15, 0) }, []string{"a", "b", "c"}},
 		{"miss changes nothing", func(c *lru.Cache) { c.Get([]byte("z"), 0) }, []string{"a", "b", "c"}},
@@ -183,8 +184,10 @@ func TestStats(t *testing.T) {
 	c.Get([]byte("b"), 20)  // miss, expired
 	c.Get([]byte("c"), 20)  // miss
 	c.Peek([]byte("a"), 20) // not counted
+	c.Look([]byte("a"), 20) // hit
+	c.Look([]byte("c"), 20) // miss
 	c.RemoveOldest()
-	want := lru.Stats{Hits: 1, Misses: 2, Evictions: 1, Expired: 1}
+	want := lru.Stats{Hits: 2, Misses: 3, Evictions: 1, Expired: 1}
 	if got := c.Stats(); got != want {
 		t.Fatalf("Stats = %+v, want %+v", got, want)
 	}

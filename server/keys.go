@@ -15,8 +15,9 @@ import (
 // lock both keys' shards with Lock2. KEYS, SCAN and RANDOMKEY see the local
 // store only, one shard at a time, and never return an expired key.
 //
-// Lookups that Redis makes without touching the key (EXISTS, TYPE, TTL...)
-// use Peek. Redis still counts those in keyspace_hits/misses; Peek does not.
+// Lookups that Redis makes without touching the key and counts in
+// keyspace_hits/misses (EXISTS, TYPE, TTL...) use Look; those it does not
+// count (a write's own lookup: EXPIRE, PERSIST...) use Peek.
 
 // keyCommands lists the key commands, with what COMMAND INFO reports of each.
 func keyCommands() []*command {
@@ -119,12 +120,12 @@ func touchKey(st *cluster.Store, key []byte, now int64) bool {
 	return ok
 }
 
-// peekKey returns key's expiry without marking the key used. The item's
-// Value must not be used: the shard is unlocked.
+// peekKey returns key's expiry without marking the key used, counting a
+// hit or a miss. The item's Value must not be used: the shard is unlocked.
 func peekKey(st *cluster.Store, key []byte, now int64) (expireAt int64, ok bool) {
 	sh := st.Lock(key)
 	defer sh.Unlock()
-	it, ok := sh.Peek(key, now)
+	it, ok := sh.Look(key, now)
 	return it.ExpireAt, ok
 }
 

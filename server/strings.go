@@ -66,13 +66,13 @@ func stringCommands() []*command {
 // for CLIENT LIST's readers), so that goroutine reads it without the lock.
 func touches(c *client) bool { return !c.noTouch }
 
-// readKey looks key up for a command that reads it: Get, which marks it
-// used and counts a hit or a miss, or Peek for a no-touch client.
+// readKey looks key up for a command that reads it, counting a hit or a
+// miss: Get, which marks it used, or Look for a no-touch client.
 func readKey(sh *cluster.Shard, key []byte, now int64, touch bool) (lru.Item, bool) {
 	if touch {
 		return sh.Get(key, now)
 	}
-	return sh.Peek(key, now)
+	return sh.Look(key, now)
 }
 
 // bulkOrNull replies with the item's value, or nil when there is none.
