@@ -191,6 +191,22 @@ func (g *Group) Load(ctx context.Context, key []byte) (v Value, found bool, err 
 	return await(ctx, ch)
 }
 
+// Fallback is a read's way out when key's owner cannot be reached: a load
+// through this node's getter, shared with the other fetches and fallbacks
+// of key here, and kept in the hot cache only, as Get's fallback does. The
+// main cache holds only keys this node owns: a value kept there would be
+// served, stale, if the node came to own the key. found is false when the
+// getter says ErrNotFound or there is no getter.
+func (g *Group) Fallback(ctx context.Context, key []byte) (v Value, found bool, err error) {
+	if g.getter == nil {
+		return Value{}, false, nil
+	}
+	g.stats.fallbacks.Add(1)
+	detached := context.WithoutCancel(ctx)
+	ch := g.fetches.DoChan(string(key), func() (any, error) { return g.load(detached, key, g.hot) })
+	return await(ctx, ch)
+}
+
 // await waits for a shared load or fetch, or for ctx.
 func await(ctx context.Context, ch <-chan singleflight.Result) (Value, bool, error) {
 	select {

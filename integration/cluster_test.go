@@ -545,6 +545,11 @@ func TestClusterOwnerDown(t *testing.T) {
 			if d := time.Since(begin); d > 6*timeout {
 				t.Errorf("reads with the owner %s took %v, peer timeout %v", mode, d, timeout)
 			}
+			// What a fallback loaded is a hot copy, not the node's own: were
+			// the node to come to own the key, it would not serve it stale.
+			if nodeHas(nodes[1], owned[2][1]) || nodeHas(nodes[0], owned[2][2]) {
+				t.Errorf("a fallback's value was kept in the main store of a node that does not own the key")
+			}
 			// Keys of the live nodes still work.
 			must(t, nodes[1].rdb.Set(ctx, owned[0][1], "ok", 0).Err())
 			if got, _ := nodes[0].rdb.Get(ctx, owned[0][1]).Result(); got != "ok" {

@@ -42,9 +42,8 @@ const defaultHotBytes = 8 << 20
 // clusterStats are the routing counters INFO's Cluster section reports
 // beside the group's and the pool's.
 type clusterStats struct {
-	fallbacks atomic.Int64 // forwarded reads answered by a local load: owner unreachable
-	executed  atomic.Int64 // commands run here for peers (Execute)
-	refused   atomic.Int64 // commands from peers refused (connection state)
+	executed atomic.Int64 // commands run here for peers (Execute)
+	refused  atomic.Int64 // commands from peers refused (connection state)
 	// commands from peers forwarded once more: our ring gives their keys
 	// another owner (ExecuteHops)
 	reforwarded atomic.Int64
@@ -145,7 +144,7 @@ func (s *Server) infoCluster(b *infoBuf) {
 	b.int("cluster_peer_requests", int64(ps.Requests))
 	b.int("cluster_peer_commands", int64(ps.Commands))
 	b.int("cluster_peer_errors", int64(ps.Errors+gs.PeerErrors))
-	b.int("cluster_fallbacks", int64(gs.Fallbacks)+s.cstats.fallbacks.Load())
+	b.int("cluster_fallbacks", int64(gs.Fallbacks))
 	b.int("cluster_executed_for_peers", s.cstats.executed.Load())
 	b.int("cluster_refused_from_peers", s.cstats.refused.Load())
 	b.int("cluster_invalidations_sent", int64(ps.InvalidationsSent))

@@ -367,17 +367,16 @@ func (c *client) finish(f *forward, out []byte) []byte {
 
 // fallbackGet answers a read of key whose owner could not be reached by
 // loading it here through the getter, as groupcache does (the value is
-// kept in this node's store with the getter's TTL), counted in
-// cluster_fallbacks. Without a getter there is nothing to fall back on:
-// the read answers the owner's error.
+// kept in this node's hot cache), counted in cluster_fallbacks. Without a
+// getter there is nothing to fall back on: the read answers the owner's
+// error.
 func (c *client) fallbackGet(w *resp.Writer, owner *cluster.Peer, key []byte, cause error) {
 	if !c.srv.getter {
 		w.Error(msgPeerDown(owner.ID(), cause))
 		return
 	}
-	c.srv.cstats.fallbacks.Add(1)
 	c.srv.log.Debug("owner unreachable: loading locally", "owner", owner.ID(), "key", printable(key), "err", cause)
-	v, found, err := c.srv.group.Load(c.context(), key)
+	v, found, err := c.srv.group.Fallback(c.context(), key)
 	replyLoaded(w, v, found, err)
 }
 
