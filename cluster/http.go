@@ -114,6 +114,8 @@ type HTTPPool struct {
 
 	// Connections taken over by serveLinks (httplink.go), under mu.
 	links map[net.Conn]struct{}
+	// Peers a ring change dropped whose senders still run, under mu.
+	draining map[*Peer]struct{}
 
 	calls   sync.Pool // *Call
 	serving sync.Pool // *serveState
@@ -264,6 +266,9 @@ func (p *HTTPPool) Close() error {
 		}
 		for _, peer := range p.state.Load().peers {
 			peer.close()
+			peer.interrupt()
+		}
+		for peer := range p.draining {
 			peer.interrupt()
 		}
 		p.closeLinks()

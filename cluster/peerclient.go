@@ -68,6 +68,9 @@ type Peer struct {
 	relay   *Peer // commands and gets forwarded a second time (hop 1)
 	control *Peer // take, give and done frames
 	last    *Peer // takes forwarded a second time
+
+	top     *Peer        // the peer whose lane this is; itself for the peer
+	running atomic.Int32 // on top: its lanes' senders still running
 }
 
 // batch is the frames of one round trip, all for one group.
@@ -80,14 +83,21 @@ type batch struct {
 
 // newPeer returns the peer of node id with its lanes.
 func newPeer(pool *HTTPPool, id string) *Peer {
-	p := newLane(pool, id)
-	p.relay, p.control, p.last = newLane(pool, id), newLane(pool, id), newLane(pool, id)
+	p := &Peer{}
+	p.running.Store(4)
+	p = newLane(pool, id, p)
+	p.relay, p.control, p.last = newLane(pool, id, p), newLane(pool, id, p), newLane(pool, id, p)
 	return p
 }
 
-// newLane returns a queue, a sender and a connection to node id.
-func newLane(pool *HTTPPool, id string) *Peer {
-	p := &Peer{id: id, pool: pool, origin: id, base: pool.base, paths: map[string]string{}}
+// newLane returns a queue, a sender and a connection to node id, a lane of
+// top: top itself when it is an empty Peer.
+func newLane(pool *HTTPPool, id string, top *Peer) *Peer {
+	p := top
+	if p.id != "" {
+		p = &Peer{}
+	}
+	p.id, p.pool, p.origin, p.base, p.paths, p.top = id, pool, id, pool.base, map[string]string{}, top
 	if u, err := url.Parse(id); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
 		p.origin = u.Scheme + "://" + u.Host
 		p.base = u.EscapedPath() + pool.base
@@ -226,6 +236,13 @@ func (p *Peer) push(b *batch, c *Call) {
 	}
 }
 
+// drained forgets a dropped peer whose senders have all ended.
+func (p *HTTPPool) drained(peer *Peer) {
+	p.mu.Lock()
+	delete(p.draining, peer)
+	p.mu.Unlock()
+}
+
 // close stops taking calls; the sender sends what is queued and exits.
 func (p *Peer) close() {
 	p.mu.Lock()
@@ -260,6 +277,9 @@ func (p *Peer) run() {
 		if b == nil {
 			if p.link != nil {
 				p.link.drop()
+			}
+			if p.top.running.Add(-1) == 0 {
+				p.pool.drained(p.top)
 			}
 			return
 		}

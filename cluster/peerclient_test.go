@@ -332,6 +332,66 @@ func TestSetMembership(t *testing.T) {
 	}
 }
 
+// A peer that a ring change dropped still finishes its round trip in
+// flight; the pool's Close ends it all the same.
+func TestCloseInterruptsDroppedPeer(t *testing.T) {
+	hung := hungPeer(t)
+	nodes := newCluster(t, 1, clusterOpts{timeout: time.Minute, settle: 100 * time.Millisecond})
+	a := nodes[0]
+	a.pool.Set(a.url(), hung)
+	c := a.pool.Peers()[0].Exec(DefaultGroup, 2, bs("PING"))
+	time.Sleep(50 * time.Millisecond) // the round trip is under way
+	// The peer goes when the transition that still needs it ends.
+	a.pool.Set(a.url())
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		a.pool.mu.Lock()
+		draining := len(a.pool.draining)
+		a.pool.mu.Unlock()
+		if draining == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d dropped peers draining, want 1", draining)
+		}
+	}
+	start := time.Now()
+	a.pool.Close()
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("Close took %v with a dropped peer's round trip in flight", took)
+	}
+	if _, err := c.Wait(t.Context()); err == nil {
+		t.Error("a call in flight at Close succeeded")
+	}
+	a.pool.mu.Lock()
+	defer a.pool.mu.Unlock()
+	if len(a.pool.draining) != 0 {
+		t.Errorf("%d dropped peers still listed after their senders ended", len(a.pool.draining))
+	}
+}
+
+// A dropped peer whose senders end on their own is forgotten.
+func TestDroppedPeerForgotten(t *testing.T) {
+	nodes := newCluster(t, 2, clusterOpts{settle: 100 * time.Millisecond})
+	a, b := nodes[0], nodes[1]
+	if _, err := peerOf(t, a, b).Exec(DefaultGroup, 2, bs("PING")).Wait(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	a.pool.Set(a.url())
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		a.pool.mu.Lock()
+		n := len(a.pool.draining)
+		a.pool.mu.Unlock()
+		if n == 0 && len(a.pool.state.Load().peers) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d dropped peers still listed", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestCloseInterruptsRoundTrip(t *testing.T) {
 	for _, tr := range transports() {
 		t.Run(tr.name, func(t *testing.T) {

@@ -258,6 +258,10 @@ func (p *HTTPPool) install(st, old *poolState) {
 	for id, peer := range old.peers {
 		if st.peers[id] == nil {
 			peer.close()
+			if p.draining == nil {
+				p.draining = map[*Peer]struct{}{}
+			}
+			p.draining[peer] = struct{}{} // until its senders end (Close interrupts them)
 		}
 	}
 }
