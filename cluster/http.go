@@ -112,8 +112,9 @@ type HTTPPool struct {
 	dones             map[uint64]map[string]bool // done notices by ring digest
 	transitionTimeout time.Duration
 
-	// Connections taken over by serveLinks (httplink.go), under mu.
-	links map[net.Conn]struct{}
+	// Connections taken over by serveLinks (httplink.go), under mu: true
+	// while one serves a request.
+	links map[net.Conn]bool
 	// Peers a ring change dropped whose senders still run, under mu.
 	draining map[*Peer]struct{}
 
@@ -271,7 +272,7 @@ func (p *HTTPPool) Close() error {
 		for peer := range p.draining {
 			peer.interrupt()
 		}
-		p.closeLinks()
+		p.closeIdleLinks()
 	}
 	p.mu.Unlock()
 	p.wg.Wait()

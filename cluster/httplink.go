@@ -63,19 +63,43 @@ func (p *HTTPPool) takeOver(w http.ResponseWriter) (net.Conn, *bufio.Reader, boo
 		return nil, nil, false
 	}
 	if p.links == nil {
-		p.links = map[net.Conn]struct{}{}
+		p.links = map[net.Conn]bool{}
 	}
-	p.links[c] = struct{}{}
+	p.links[c] = true // busy with its first request
 	p.wg.Add(1)
 	return c, brw.Reader, true
 }
 
-// closeLinks closes the connections taken over; p.mu is held. Close calls
-// it: an http.Server's Close and Shutdown do not know about them.
+// closeIdleLinks closes the connections taken over that wait for a
+// request; the others close once their request is answered, as an
+// http.Server's Shutdown lets requests in flight finish (it does not know
+// about these connections). p.mu is held; Close calls it.
+func (p *HTTPPool) closeIdleLinks() {
+	for c, busy := range p.links {
+		if !busy {
+			c.Close()
+		}
+	}
+}
+
+// closeLinks closes every connection taken over at once, requests in
+// flight or not. p.mu is held.
 func (p *HTTPPool) closeLinks() {
 	for c := range p.links {
 		c.Close()
 	}
+}
+
+// linkBusy marks c as serving a request (or not); false when the pool is
+// closed and c must close instead.
+func (p *HTTPPool) linkBusy(c net.Conn, busy bool) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	p.links[c] = busy
+	return true
 }
 
 // serveLinks serves the requests of connection c, taken over, starting with
@@ -101,7 +125,7 @@ func (p *HTTPPool) serveLinks(c net.Conn, br *bufio.Reader, first linkRequest, s
 			head = slices.Insert(head, len(head)-2, []byte("Connection: close\r\n")...)
 		}
 		bufs := net.Buffers{head, reply}
-		if _, err := bufs.WriteTo(c); err != nil || !keep {
+		if _, err := bufs.WriteTo(c); err != nil || !keep || !p.linkBusy(c, false) {
 			return
 		}
 		// As putServing: a large request or reply does not pin its
@@ -113,7 +137,7 @@ func (p *HTTPPool) serveLinks(c net.Conn, br *bufio.Reader, first linkRequest, s
 			st.out = nil
 		}
 		c.SetReadDeadline(time.Now().Add(linkIdle))
-		if _, err := br.Peek(1); err != nil {
+		if _, err := br.Peek(1); err != nil || !p.linkBusy(c, true) {
 			return
 		}
 		c.SetReadDeadline(time.Now().Add(max(p.timeout, linkHeadTimeout)))
@@ -158,8 +182,9 @@ func (p *HTTPPool) serveLink(req linkRequest, checked bool, st *serveState, head
 		return splitResponse(head, http.StatusNotFound, "no such group", true)
 	}
 	// The peer gives up after its timeout and drops the connection: work
-	// for it ends then too, as net/http's request context would.
-	ctx, cancel := context.WithTimeout(p.ctx, p.timeout)
+	// for it ends then too, as net/http's request context would. The
+	// pool's Close lets it finish, as an http.Server's Shutdown would.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(p.ctx), p.timeout)
 	replies, err := p.runBatch(ctx, e, st)
 	cancel()
 	if err != nil {

@@ -297,3 +297,46 @@ func FuzzLinkRequest(f *testing.F) {
 		}
 	})
 }
+
+// gateExec answers +OK once its gate opens.
+type gateExec struct{ started, gate chan struct{} }
+
+func (x gateExec) Execute(ctx context.Context, proto int, args [][]byte, dst []byte) []byte {
+	x.started <- struct{}{}
+	<-x.gate
+	return append(dst, "+OK\r\n"...)
+}
+
+// The pool's Close lets a request in flight on a link finish, as an
+// http.Server's Shutdown does, then closes the connection.
+func TestLinkCloseLetsRequestFinish(t *testing.T) {
+	x := gateExec{started: make(chan struct{}, 1), gate: make(chan struct{})}
+	nodes := newCluster(t, 1, clusterOpts{exec: x})
+	l := dialLink(t, nodes[0], "")
+	l.batch("", false)
+	<-x.started
+	closed := make(chan struct{})
+	go func() {
+		nodes[0].pool.Close()
+		close(closed)
+	}()
+	time.Sleep(50 * time.Millisecond)
+	select {
+	case <-closed:
+		t.Fatal("Close returned with a request in flight")
+	default:
+	}
+	close(x.gate)
+	res, body := l.response()
+	if st, data, _, err := parseReply(body); res.StatusCode != http.StatusOK || err != nil || st != statusOK || string(data) != "+OK\r\n" {
+		t.Fatalf("request in flight at Close: %d %q", res.StatusCode, body)
+	}
+	if !l.closed() {
+		t.Fatal("connection open after Close")
+	}
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not return")
+	}
+}
