@@ -201,9 +201,14 @@ func (g *Group) Fallback(ctx context.Context, key []byte) (v Value, found bool, 
 	if g.getter == nil {
 		return Value{}, false, nil
 	}
-	g.stats.fallbacks.Add(1)
 	detached := context.WithoutCancel(ctx)
-	ch := g.fetches.DoChan(string(key), func() (any, error) { return g.load(detached, key, g.hot) })
+	ch := g.fetches.DoChan(string(key), func() (any, error) {
+		if v, ok := lookup(g.hot, key, g.clock()); ok {
+			return loaded{v, true}, nil // loaded by a flight that just ended
+		}
+		g.stats.fallbacks.Add(1)
+		return g.load(detached, key, g.hot)
+	})
 	return await(ctx, ch)
 }
 

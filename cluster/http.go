@@ -275,6 +275,13 @@ func (p *HTTPPool) Close() error {
 		p.closeIdleLinks()
 	}
 	p.mu.Unlock()
+	// Busy links get a request's time to finish, then close all the same.
+	late := time.AfterFunc(2*max(p.timeout, linkHeadTimeout), func() {
+		p.mu.Lock()
+		p.closeLinks()
+		p.mu.Unlock()
+	})
+	defer late.Stop()
 	p.wg.Wait()
 	return nil
 }

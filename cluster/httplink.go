@@ -124,6 +124,9 @@ func (p *HTTPPool) serveLinks(c net.Conn, br *bufio.Reader, first linkRequest, s
 		if !keep {
 			head = slices.Insert(head, len(head)-2, []byte("Connection: close\r\n")...)
 		}
+		// A peer that stops reading cannot hold the connection, or the
+		// pool's Close, beyond this.
+		c.SetWriteDeadline(time.Now().Add(p.timeout))
 		bufs := net.Buffers{head, reply}
 		if _, err := bufs.WriteTo(c); err != nil || !keep || !p.linkBusy(c, false) {
 			return

@@ -340,3 +340,32 @@ func TestLinkCloseLetsRequestFinish(t *testing.T) {
 		t.Fatal("Close did not return")
 	}
 }
+
+// bigExec answers a 16 MB bulk string.
+type bigExec struct{ started chan struct{} }
+
+func (x bigExec) Execute(ctx context.Context, proto int, args [][]byte, dst []byte) []byte {
+	select {
+	case x.started <- struct{}{}:
+	default:
+	}
+	dst = append(dst, "$16777216\r\n"...)
+	dst = append(dst, make([]byte, 16<<20)...)
+	return append(dst, "\r\n"...)
+}
+
+// A peer that stops reading its reply holds neither the connection nor the
+// pool's Close beyond the pool's timeout.
+func TestLinkReaderThatStopsReading(t *testing.T) {
+	x := bigExec{started: make(chan struct{}, 1)}
+	nodes := newCluster(t, 1, clusterOpts{exec: x, timeout: 500 * time.Millisecond})
+	l := dialLink(t, nodes[0], "")
+	l.batch("", false)
+	<-x.started
+	time.Sleep(100 * time.Millisecond) // the reply is being written; nobody reads it
+	start := time.Now()
+	nodes[0].pool.Close()
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("Close took %v with a reply that nobody reads", took)
+	}
+}
