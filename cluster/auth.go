@@ -62,17 +62,17 @@ func (s *signer) sign(req *http.Request, body []byte, now time.Time) {
 	req.Header.Set(HeaderAuth, string(proof))
 }
 
-// verify checks the proof of r, whose body is body, at time now.
-func (s *signer) verify(r *http.Request, body []byte, now time.Time) error {
-	unix, err := strconv.ParseInt(r.Header.Get(HeaderTime), 10, 64)
+// verify checks the proof of a request (its method, request-URI, and
+// HeaderTime and HeaderAuth values), whose body is body, at time now.
+func (s *signer) verify(method, uri, stamp, got string, body []byte, now time.Time) error {
+	unix, err := strconv.ParseInt(stamp, 10, 64)
 	if err != nil {
 		return errUnauthorized
 	}
 	if d := now.Sub(time.Unix(unix, 0)); d > MaxClockSkew || d < -MaxClockSkew {
 		return errUnauthorized
 	}
-	got := r.Header.Get(HeaderAuth)
-	want := s.sum(nil, r.Method, r.RequestURI, unix, body)
+	want := s.sum(nil, method, uri, unix, body)
 	if !hmac.Equal([]byte(got), want) {
 		return errUnauthorized
 	}

@@ -180,15 +180,7 @@ func (g *Group) Load(ctx context.Context, key []byte) (v Value, found bool, err 
 		return Value{}, false, nil
 	}
 	g.stats.loadCalls.Add(1)
-	detached := context.WithoutCancel(ctx)
-	ch := g.loads.DoChan(string(key), func() (any, error) {
-		if v, ok := lookup(g.main, key, g.clock()); ok {
-			return loaded{v, true}, nil // loaded by a flight that just ended
-		}
-		g.stats.ownerLoads.Add(1)
-		return g.load(detached, key, g.main)
-	})
-	return await(ctx, ch)
+	return g.loadShared(ctx, &g.loads, key, g.main, &g.stats.ownerLoads)
 }
 
 // Fallback is a read's way out when key's owner cannot be reached: a load
@@ -201,13 +193,22 @@ func (g *Group) Fallback(ctx context.Context, key []byte) (v Value, found bool, 
 	if g.getter == nil {
 		return Value{}, false, nil
 	}
+	return g.loadShared(ctx, &g.fetches, key, g.hot, &g.stats.fallbacks)
+}
+
+// loadShared loads key through the getter into into, once for the callers
+// that share flights, counting the load in count; a value a flight just
+// kept there is taken instead. The load runs with ctx's values but not its
+// cancellation: a caller that goes away stops waiting, and the load goes
+// on for the others.
+func (g *Group) loadShared(ctx context.Context, flights *singleflight.Group, key []byte, into *Store, count *atomic.Uint64) (Value, bool, error) {
 	detached := context.WithoutCancel(ctx)
-	ch := g.fetches.DoChan(string(key), func() (any, error) {
-		if v, ok := lookup(g.hot, key, g.clock()); ok {
+	ch := flights.DoChan(string(key), func() (any, error) {
+		if v, ok := lookup(into, key, g.clock()); ok {
 			return loaded{v, true}, nil // loaded by a flight that just ended
 		}
-		g.stats.fallbacks.Add(1)
-		return g.load(detached, key, g.hot)
+		count.Add(1)
+		return g.load(detached, key, into)
 	})
 	return await(ctx, ch)
 }

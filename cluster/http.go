@@ -316,7 +316,7 @@ func (p *HTTPPool) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.refuse(w, status, err.Error())
 		return
 	}
-	if p.secret != "" && !p.verify(r, body) {
+	if p.secret != "" && !p.verify(r.Method, r.RequestURI, r.Header.Get(HeaderTime), r.Header.Get(HeaderAuth), body) {
 		p.refuse(w, http.StatusUnauthorized, errUnauthorized.Error())
 		return
 	}
@@ -372,10 +372,11 @@ func (p *HTTPPool) plausible(r *http.Request) bool {
 	return d <= MaxClockSkew && d >= -MaxClockSkew
 }
 
-func (p *HTTPPool) verify(r *http.Request, body []byte) bool {
+// verify checks a request's proof: see signer.verify.
+func (p *HTTPPool) verify(method, uri, stamp, auth string, body []byte) bool {
 	s := p.signers.Get().(*signer)
 	defer p.signers.Put(s)
-	return s.verify(r, body, time.Now()) == nil
+	return s.verify(method, uri, stamp, auth, body, time.Now()) == nil
 }
 
 // readBody reads r's body into buf, up to maxBody; on error it gives the

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"errors"
 	"io"
 	"net"
@@ -175,7 +174,7 @@ func (p *HTTPPool) serveLink(req linkRequest, checked bool, st *serveState, head
 		p.stats.refused.Add(1)
 		return splitResponse(head, http.StatusBadRequest, errLinkRequest.Error(), false)
 	}
-	if p.secret != "" && !checked && !p.verifyLink(req, st.body) {
+	if p.secret != "" && !checked && !p.verify(req.method, req.uri, req.time, req.auth, st.body) {
 		p.stats.refused.Add(1)
 		return splitResponse(head, http.StatusUnauthorized, errUnauthorized.Error(), true)
 	}
@@ -205,20 +204,6 @@ func splitResponse(head []byte, status int, text string, keep bool) ([]byte, []b
 	out := appendResponse(head, status, text, true)
 	i := bytes.Index(out, []byte("\r\n\r\n")) + 4
 	return out[:i], out[i:], keep
-}
-
-// verifyLink checks a request's time and proof, as verify does.
-func (p *HTTPPool) verifyLink(req linkRequest, body []byte) bool {
-	unix, err := strconv.ParseInt(req.time, 10, 64)
-	if err != nil || req.auth == "" {
-		return false
-	}
-	if d := time.Since(time.Unix(unix, 0)); d > MaxClockSkew || d < -MaxClockSkew {
-		return false
-	}
-	s := p.signers.Get().(*signer)
-	defer p.signers.Put(s)
-	return hmac.Equal([]byte(req.auth), s.sum(nil, req.method, req.uri, unix, body))
 }
 
 // appendResponse appends a plain-text response of status; keep false says

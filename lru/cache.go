@@ -86,12 +86,10 @@ func (c *Cache) ResetStats() { c.stats = Stats{} }
 // Get returns the item for key and marks it most recently used. An expired
 // item is removed and reported missing. Get counts a hit or a miss.
 func (c *Cache) Get(key []byte, now int64) (Item, bool) {
-	id := c.live(key, now)
+	id := c.counted(key, now)
 	if id == 0 {
-		c.stats.Misses++
 		return Item{}, false
 	}
-	c.stats.Hits++
 	c.moveToFront(id)
 	return c.item(id), true
 }
@@ -109,13 +107,22 @@ func (c *Cache) Peek(key []byte, now int64) (Item, bool) {
 // Look is Peek that counts a hit or a miss, as Redis's reads that do not
 // touch the key (EXISTS, TYPE, TTL, a client in NO-TOUCH mode) still do.
 func (c *Cache) Look(key []byte, now int64) (Item, bool) {
+	id := c.counted(key, now)
+	if id == 0 {
+		return Item{}, false
+	}
+	return c.item(id), true
+}
+
+// counted is live, counting a hit or a miss.
+func (c *Cache) counted(key []byte, now int64) uint32 {
 	id := c.live(key, now)
 	if id == 0 {
 		c.stats.Misses++
-		return Item{}, false
+	} else {
+		c.stats.Hits++
 	}
-	c.stats.Hits++
-	return c.item(id), true
+	return id
 }
 
 // Set inserts or replaces the item for key and marks it most recently used.
