@@ -17,6 +17,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -51,6 +52,8 @@ type options struct {
 	join          string // comma-separated gossip addresses of members to join through
 	gossipProfile string
 	leaveTimeout  time.Duration
+
+	threads int // GOMAXPROCS; 0 = adapt to the cores other processes leave idle
 }
 
 // run starts a node and blocks until SIGINT or SIGTERM (or stop, when not
@@ -75,6 +78,14 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer, st
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	opts.cfg.Logger = log
 	tuneMemory(opts.cfg.MaxMemory)
+	threadsCtx, stopThreads := context.WithCancel(context.Background())
+	defer stopThreads()
+	switch {
+	case opts.threads > 0:
+		runtime.GOMAXPROCS(opts.threads)
+	case os.Getenv("GOMAXPROCS") == "":
+		go adaptThreads(threadsCtx, log)
+	}
 
 	peering, err := setupCluster(opts, log)
 	if err != nil {
@@ -174,6 +185,7 @@ func parseFlags(args []string, getenv func(string) string, stdout, stderr io.Wri
 	fs.StringVar(&o.join, "join", "", "comma-separated gossip addresses (HOST:PORT) of any members to join through; empty starts a new cluster")
 	fs.StringVar(&o.gossipProfile, "gossip-profile", "lan", "failure detection timing: lan, or local (one machine: faster)")
 	fs.DurationVar(&o.leaveTimeout, "leave-timeout", 30*time.Second, "bound on a graceful leave at SIGTERM: handing this node's keys to their new owners")
+	fs.IntVar(&o.threads, "threads", 0, "most threads running commands at once (GOMAXPROCS); 0 = adapt: the cores that other processes on the machine leave idle")
 	fs.BoolVar(&showVersion, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: geeredis [flags]\n\nA Redis-compatible cache node. Every flag may also be set in the environment\nas GEEREDIS_<NAME> (e.g. GEEREDIS_PORT=6380); the command line wins.\n\nFlags:\n")
@@ -203,6 +215,9 @@ func parseFlags(args []string, getenv func(string) string, stdout, stderr io.Wri
 	}
 	if timeoutSecs < 0 {
 		return nil, fmt.Errorf("--timeout %d is negative", timeoutSecs)
+	}
+	if o.threads < 0 {
+		return nil, fmt.Errorf("--threads %d is negative", o.threads)
 	}
 	o.cfg.Timeout = time.Duration(timeoutSecs) * time.Second
 	return o, nil
