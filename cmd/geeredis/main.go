@@ -53,7 +53,8 @@ type options struct {
 	gossipProfile string
 	leaveTimeout  time.Duration
 
-	threads int // GOMAXPROCS; 0 = adapt to the cores other processes leave idle
+	threads    int  // GOMAXPROCS; 0 = the Go runtime's default (every core it may use)
+	threadsSet bool // --threads (or GEEREDIS_THREADS) was given
 }
 
 // run starts a node and blocks until SIGINT or SIGTERM (or stop, when not
@@ -78,14 +79,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer, st
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	opts.cfg.Logger = log
 	tuneMemory(opts.cfg.MaxMemory)
-	threadsCtx, stopThreads := context.WithCancel(context.Background())
-	defer stopThreads()
-	switch {
-	case opts.threads > 0:
-		runtime.GOMAXPROCS(opts.threads)
-	case os.Getenv("GOMAXPROCS") == "":
-		go adaptThreads(threadsCtx, log)
-	}
+	setThreads(opts, getenv)
 
 	peering, err := setupCluster(opts, log)
 	if err != nil {
@@ -119,7 +113,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer, st
 		}
 	}
 	log.Info("geeredis ready to accept connections", "addr", ln.Addr().String(), "version", version,
-		"maxmemory", opts.cfg.MaxMemory, "pid", os.Getpid())
+		"maxmemory", opts.cfg.MaxMemory, "threads", runtime.GOMAXPROCS(0), "pid", os.Getpid())
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -185,7 +179,7 @@ func parseFlags(args []string, getenv func(string) string, stdout, stderr io.Wri
 	fs.StringVar(&o.join, "join", "", "comma-separated gossip addresses (HOST:PORT) of any members to join through; empty starts a new cluster")
 	fs.StringVar(&o.gossipProfile, "gossip-profile", "lan", "failure detection timing: lan, or local (one machine: faster)")
 	fs.DurationVar(&o.leaveTimeout, "leave-timeout", 30*time.Second, "bound on a graceful leave at SIGTERM: handing this node's keys to their new owners")
-	fs.IntVar(&o.threads, "threads", 0, "most threads running commands at once (GOMAXPROCS); 0 = adapt: the cores that other processes on the machine leave idle")
+	fs.IntVar(&o.threads, "threads", 1, "most threads running commands at once (GOMAXPROCS), as Redis runs commands on one; 0 = every core the Go runtime may use")
 	fs.BoolVar(&showVersion, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: geeredis [flags]\n\nA Redis-compatible cache node. Every flag may also be set in the environment\nas GEEREDIS_<NAME> (e.g. GEEREDIS_PORT=6380); the command line wins.\n\nFlags:\n")
@@ -216,6 +210,7 @@ func parseFlags(args []string, getenv func(string) string, stdout, stderr io.Wri
 	if timeoutSecs < 0 {
 		return nil, fmt.Errorf("--timeout %d is negative", timeoutSecs)
 	}
+	fs.Visit(func(f *flag.Flag) { o.threadsSet = o.threadsSet || f.Name == "threads" })
 	if o.threads < 0 {
 		return nil, fmt.Errorf("--threads %d is negative", o.threads)
 	}
