@@ -61,6 +61,10 @@ func (p *HTTPPool) takeOver(w http.ResponseWriter) (net.Conn, *bufio.Reader, boo
 	if err != nil {
 		return nil, nil, false
 	}
+	c = DirectConn(c)
+	if brw.Reader.Buffered() == 0 {
+		brw.Reader.Reset(c) // read the next requests directly
+	}
 	if p.links == nil {
 		p.links = map[net.Conn]bool{}
 	}
@@ -127,7 +131,7 @@ func (p *HTTPPool) serveLinks(c net.Conn, br *bufio.Reader, first linkRequest, s
 		// pool's Close, beyond this.
 		c.SetWriteDeadline(time.Now().Add(p.timeout))
 		bufs := net.Buffers{head, reply}
-		if _, err := bufs.WriteTo(c); err != nil || !keep || !p.linkBusy(c, false) {
+		if _, err := writeBuffers(c, bufs); err != nil || !keep || !p.linkBusy(c, false) {
 			return
 		}
 		// As putServing: a large request or reply does not pin its

@@ -126,6 +126,7 @@ func (l *link) dial(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	c = DirectConn(c)
 	if l.tls != nil {
 		tc := tls.Client(c, l.tls)
 		tc.SetDeadline(l.deadline)
@@ -192,7 +193,7 @@ func (l *link) write(path string, sign *signer, body []byte) error {
 		_, err = l.c.Write(h)
 	} else {
 		bufs := net.Buffers{h, body}
-		_, err = bufs.WriteTo(l.c)
+		_, err = writeBuffers(l.c, bufs)
 	}
 	if cap(h) <= 2*linkBuffer {
 		l.head = h[:0]

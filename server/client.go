@@ -29,7 +29,6 @@ const (
 type client struct {
 	srv     *Server
 	nc      net.Conn
-	raw     *rawIO // nc's reads and writes, when nc is a socket (rawio_linux.go)
 	id      int64
 	addr    string
 	laddr   string
@@ -77,6 +76,7 @@ type client struct {
 }
 
 func newClient(s *Server, nc net.Conn) *client {
+	nc = cluster.DirectConn(nc) // reads and writes that do not wake the runtime's monitor
 	c := &client{
 		srv:     s,
 		nc:      nc,
@@ -86,7 +86,6 @@ func newClient(s *Server, nc net.Conn) *client {
 		created: time.Now(),
 		proto:   2,
 	}
-	c.raw = newRawIO(nc)
 	c.authed = *s.set.requirePass.Load() == ""
 	c.shownProto.Store(2)
 	c.rd = resp.NewReader(countingReader{c}, c.limits())
@@ -107,12 +106,8 @@ func (c *client) limits() resp.Limits {
 
 type countingReader struct{ c *client }
 
-func (r countingReader) Read(p []byte) (n int, err error) {
-	if r.c.raw != nil {
-		n, err = r.c.raw.Read(p)
-	} else {
-		n, err = r.c.nc.Read(p)
-	}
+func (r countingReader) Read(p []byte) (int, error) {
+	n, err := r.c.nc.Read(p)
 	r.c.netIn.Add(int64(n))
 	return n, err
 }
@@ -199,13 +194,7 @@ func (c *client) flush() error {
 	if c.w.Len() == 0 {
 		return c.closeAfterFlush()
 	}
-	var n int
-	var err error
-	if c.raw != nil {
-		n, err = c.raw.Write(c.w.Bytes())
-	} else {
-		n, err = c.nc.Write(c.w.Bytes())
-	}
+	n, err := c.nc.Write(c.w.Bytes())
 	c.netOut.Add(int64(n))
 	if cap(c.w.Bytes()) > keepOutputAt {
 		c.w.SetBuffer(nil)
