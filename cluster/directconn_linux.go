@@ -1,12 +1,22 @@
+//go:build linux && !race
+
 package cluster
 
 import (
+	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"syscall"
 	"unsafe"
 )
+
+// rawMax is the most bytes one raw call moves. The scheduler does not see
+// a raw call, so while it runs no other goroutine gets the thread (a 32 MB
+// write to a loopback reader took up to 6 ms a call); larger transfers use
+// ordinary system calls, during which the runtime can run others.
+const rawMax = 256 << 10
 
 // DirectConn returns nc with Read and Write made by raw system calls on the
 // runtime's poller, or nc itself where that cannot be done (nc is not a
@@ -24,14 +34,18 @@ import (
 // The server reads and writes its clients this way, and the peer links
 // their round trips.
 //
-// Reads are made by one goroutine at a time, and writes by one goroutine
-// at a time, as the runtime's poller serializes them anyway.
+// Only TCP and Unix sockets are taken, not wrappers of them, whose own
+// reading would be bypassed. Builds with the race detector use net.Conn's
+// methods (directconn_other.go): the detector does not see what raw calls
+// write, and would report races that are not there.
 func DirectConn(nc net.Conn) net.Conn {
-	if _, ok := nc.(*direct); ok {
-		return nc
-	}
-	sc, ok := nc.(syscall.Conn)
-	if !ok {
+	var sc syscall.Conn
+	switch c := nc.(type) {
+	case *net.TCPConn:
+		sc = c
+	case *net.UnixConn:
+		sc = c
+	default:
 		return nc
 	}
 	rc, err := sc.SyscallConn()
@@ -58,12 +72,19 @@ type directOp struct {
 	iov  []syscall.Iovec
 	n    int // bytes moved
 	errn syscall.Errno
+	err  error                 // other than an errno
 	step func(fd uintptr) bool // read or write, made once (no closure per call)
 }
 
 func (o *directOp) read(fd uintptr) bool {
 	b := o.bufs[0]
-	n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	var n uintptr
+	var e syscall.Errno
+	if len(b) <= rawMax {
+		n, _, e = syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	} else {
+		n, _, e = syscall.Syscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	}
 	if e == syscall.EAGAIN {
 		return false // wait in the poller
 	}
@@ -76,20 +97,32 @@ func (o *directOp) read(fd uintptr) bool {
 func (o *directOp) write(fd uintptr) bool {
 	for len(o.bufs) > 0 {
 		o.iov = o.iov[:0]
+		size := 0
 		for _, b := range o.bufs {
 			if len(b) > 0 && len(o.iov) < 1024 {
 				v := syscall.Iovec{Base: &b[0]}
 				v.SetLen(len(b))
 				o.iov = append(o.iov, v)
+				size += len(b)
 			}
 		}
 		if len(o.iov) == 0 {
 			o.bufs = nil
 			break
 		}
-		n, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&o.iov[0])), uintptr(len(o.iov)))
+		var n uintptr
+		var e syscall.Errno
+		if size <= rawMax {
+			n, _, e = syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&o.iov[0])), uintptr(len(o.iov)))
+		} else {
+			n, _, e = syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&o.iov[0])), uintptr(len(o.iov)))
+		}
 		switch e {
 		case 0:
+			if n == 0 {
+				o.err = io.ErrShortWrite // no progress; do not spin
+				return true
+			}
 			o.n += int(n)
 			o.consume(int(n))
 		case syscall.EINTR:
@@ -129,13 +162,13 @@ func (d *direct) Read(p []byte) (int, error) {
 	for {
 		o.n, o.errn = 0, 0
 		if err := d.rc.Read(o.step); err != nil {
-			return 0, &net.OpError{Op: "read", Net: "tcp", Source: d.LocalAddr(), Addr: d.RemoteAddr(), Err: err}
+			return 0, d.opError("read", err)
 		}
 		switch {
 		case o.errn == syscall.EINTR:
 			continue
 		case o.errn != 0:
-			return 0, &net.OpError{Op: "read", Net: "tcp", Source: d.LocalAddr(), Addr: d.RemoteAddr(), Err: o.errn}
+			return 0, d.opError("read", os.NewSyscallError("read", o.errn))
 		case o.n == 0:
 			return 0, io.EOF
 		}
@@ -166,17 +199,31 @@ func (d *direct) writeBuffers(bufs [][]byte) (int, error) {
 
 func (d *direct) writeLocked(bufs [][]byte) (int, error) {
 	o := &d.w
-	o.bufs, o.n, o.errn = bufs, 0, 0
+	o.bufs, o.n, o.errn, o.err = bufs, 0, 0, nil
 	err := d.rc.Write(o.step)
 	n := o.n
-	if err == nil && o.errn != 0 {
-		err = o.errn
+	switch {
+	case err != nil:
+	case o.errn != 0:
+		err = os.NewSyscallError("writev", o.errn)
+	case o.err != nil:
+		err = o.err
 	}
 	o.forget()
 	if err != nil {
-		return n, &net.OpError{Op: "write", Net: "tcp", Source: d.LocalAddr(), Addr: d.RemoteAddr(), Err: err}
+		return n, d.opError("write", err)
 	}
 	return n, nil
+}
+
+// opError is err as net.Conn's methods give it: a *net.OpError. The
+// poller's errors (a deadline, a closed socket) are one already.
+func (d *direct) opError(op string, err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return err
+	}
+	return &net.OpError{Op: op, Net: d.LocalAddr().Network(), Source: d.LocalAddr(), Addr: d.RemoteAddr(), Err: err}
 }
 
 // writeBuffers writes bufs to c, with one writev where c allows it.

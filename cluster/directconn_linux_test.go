@@ -1,11 +1,16 @@
+//go:build linux && !race
+
 package cluster
 
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -222,5 +227,141 @@ func BenchmarkDirectConnRoundTrip(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// Both ends of a peer link read and write directly.
+func TestDirectConnOnPeerLinks(t *testing.T) {
+	nodes := newCluster(t, 2, clusterOpts{})
+	peer := peerOf(t, nodes[0], nodes[1])
+	for range 2 { // the second round trip runs on the connection taken over
+		if _, err := peer.Exec(DefaultGroup, 2, bs("PING")).Wait(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	peer.link.mu.Lock()
+	client := fmt.Sprintf("%T", peer.link.c)
+	peer.link.mu.Unlock()
+	if client != "*cluster.direct" {
+		t.Errorf("the link's own end is a %s", client)
+	}
+	p := nodes[1].pool
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.links) != 1 {
+		t.Fatalf("%d connections taken over, want 1", len(p.links))
+	}
+	for c := range p.links {
+		if _, ok := c.(*direct); !ok {
+			t.Errorf("the connection taken over is a %T", c)
+		}
+	}
+}
+
+// Errors read as net.Conn's do: one *net.OpError, a timeout a net.Error
+// that says so, an errno inside an *os.SyscallError.
+func TestDirectConnErrors(t *testing.T) {
+	a, b := tcpPair(t)
+	d := DirectConn(b)
+	d.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+	_, err := d.Read(make([]byte, 8))
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() || strings.Count(err.Error(), "tcp") != 1 {
+		t.Errorf("deadline: %v; want one net.Error with Timeout", err)
+	}
+	a.(*net.TCPConn).SetLinger(0)
+	a.Close()
+	time.Sleep(20 * time.Millisecond)
+	d.SetReadDeadline(time.Time{})
+	_, err = d.Read(make([]byte, 8))
+	var se *os.SyscallError
+	if !errors.Is(err, syscall.ECONNRESET) || !errors.As(err, &se) {
+		t.Errorf("reset: %v; want ECONNRESET in an *os.SyscallError", err)
+	}
+}
+
+// A write cut by its deadline says how much it sent.
+func TestDirectConnWriteDeadline(t *testing.T) {
+	_, b := tcpPair(t) // nobody reads the other end
+	d := DirectConn(b)
+	d.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+	big := make([]byte, 64<<20)
+	n, err := d.Write(big)
+	if !errors.Is(err, os.ErrDeadlineExceeded) || n <= 0 || n >= len(big) {
+		t.Fatalf("Write = %d, %v; want part of %d and a deadline error", n, err, len(big))
+	}
+}
+
+// Many small round trips between two direct ends: a wakeup the poller
+// missed would hang one of them until the deadline.
+func TestDirectConnPingPong(t *testing.T) {
+	a, b := tcpPair(t)
+	x, y := DirectConn(a), DirectConn(b)
+	x.SetDeadline(time.Now().Add(30 * time.Second))
+	y.SetDeadline(time.Now().Add(30 * time.Second))
+	const rounds = 20000
+	done := make(chan error, 1)
+	go func() {
+		buf := make([]byte, 4)
+		for range rounds {
+			if _, err := io.ReadFull(y, buf); err != nil {
+				done <- err
+				return
+			}
+			if _, err := y.Write(buf); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	buf := make([]byte, 4)
+	for i := range rounds {
+		msg := []byte{byte(i), byte(i >> 8), 1, 2}
+		if _, err := x.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(x, buf); err != nil || !bytes.Equal(buf, msg) {
+			t.Fatalf("round %d: %q, %v", i, buf, err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// With small socket buffers a write is taken in many parts, some ending
+// in the middle of a buffer; the reader still gets every byte in order.
+func TestDirectConnSmallSocketBuffers(t *testing.T) {
+	a, b := tcpPair(t)
+	a.(*net.TCPConn).SetReadBuffer(4096)
+	b.(*net.TCPConn).SetWriteBuffer(4096)
+	d := DirectConn(b)
+	var bufs net.Buffers
+	var want []byte
+	for i := range 40 { // about 180 KB: tiny TCP buffers are slow
+		p := bytes.Repeat([]byte{byte(i)}, (i*7919)%9000)
+		bufs = append(bufs, p)
+		want = append(want, p...)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		var out bytes.Buffer
+		a.SetReadDeadline(time.Now().Add(30 * time.Second))
+		buf := make([]byte, 4096)
+		for out.Len() < len(want) {
+			n, err := a.Read(buf)
+			out.Write(buf[:n])
+			if err != nil {
+				break
+			}
+		}
+		got <- out.Bytes()
+	}()
+	if n, err := writeBuffers(d, bufs); n != int64(len(want)) || err != nil {
+		t.Fatalf("writeBuffers = %d, %v; want %d", n, err, len(want))
+	}
+	if !bytes.Equal(<-got, want) {
+		t.Fatal("the peer read other bytes than were written")
 	}
 }
