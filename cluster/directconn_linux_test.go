@@ -40,6 +40,20 @@ func tcpPair(t testing.TB) (net.Conn, net.Conn) {
 	return a, b
 }
 
+// collect reads n bytes from c, after a pause, and sends them (fewer on
+// an error or after 30 s).
+func collect(c net.Conn, n int, pause time.Duration) <-chan []byte {
+	got := make(chan []byte, 1)
+	go func() {
+		time.Sleep(pause)
+		var out bytes.Buffer
+		c.SetReadDeadline(time.Now().Add(30 * time.Second))
+		io.CopyN(&out, c, int64(n))
+		got <- out.Bytes()
+	}()
+	return got
+}
+
 func TestDirectConnReadWrite(t *testing.T) {
 	a, b := tcpPair(t)
 	r := DirectConn(b)
@@ -74,14 +88,7 @@ func TestDirectConnWriteWaitsForRoom(t *testing.T) {
 	for i := range big {
 		big[i] = byte(i * 7)
 	}
-	got := make(chan []byte, 1)
-	go func() {
-		time.Sleep(100 * time.Millisecond) // let the buffers fill
-		var out bytes.Buffer
-		a.SetReadDeadline(time.Now().Add(20 * time.Second))
-		io.CopyN(&out, a, int64(len(big)))
-		got <- out.Bytes()
-	}()
+	got := collect(a, len(big), 100*time.Millisecond) // let the buffers fill
 	n, err := r.Write(big)
 	if n != len(big) || err != nil {
 		t.Fatalf("Write = %d, %v; want %d, nil", n, err, len(big))
@@ -161,13 +168,7 @@ func TestDirectConnWriteBuffers(t *testing.T) {
 		bufs = append(bufs, p)
 		want = append(want, p...)
 	}
-	got := make(chan []byte, 1)
-	go func() {
-		var out bytes.Buffer
-		a.SetReadDeadline(time.Now().Add(20 * time.Second))
-		io.CopyN(&out, a, int64(len(want)))
-		got <- out.Bytes()
-	}()
+	got := collect(a, len(want), 0)
 	n, err := writeBuffers(d, bufs)
 	if n != int64(len(want)) || err != nil {
 		t.Fatalf("writeBuffers = %d, %v; want %d, nil", n, err, len(want))
@@ -344,20 +345,7 @@ func TestDirectConnSmallSocketBuffers(t *testing.T) {
 		bufs = append(bufs, p)
 		want = append(want, p...)
 	}
-	got := make(chan []byte, 1)
-	go func() {
-		var out bytes.Buffer
-		a.SetReadDeadline(time.Now().Add(30 * time.Second))
-		buf := make([]byte, 4096)
-		for out.Len() < len(want) {
-			n, err := a.Read(buf)
-			out.Write(buf[:n])
-			if err != nil {
-				break
-			}
-		}
-		got <- out.Bytes()
-	}()
+	got := collect(a, len(want), 0)
 	if n, err := writeBuffers(d, bufs); n != int64(len(want)) || err != nil {
 		t.Fatalf("writeBuffers = %d, %v; want %d", n, err, len(want))
 	}
