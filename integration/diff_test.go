@@ -20,7 +20,7 @@ const (
 	near                 // integers: equal when negative, else both >= 0 and within tol (TTL, PTTL)
 	typeOnly             // the same reply type and, for aggregates, the same length (CLIENT ID, TIME)
 	pairs                // key/value pairs (HELLO): the same keys in order, the same values except for the keys in ignore
-	info7                // COMMAND INFO: per command, the first seven fields (name … ACL categories)
+	cmdInfo                // COMMAND INFO: per command, every field; of the subcommands, those geeredis has
 	scanAll              // the command is SCAN 0 ...: iterate to cursor 0 on each side, compare the sets of keys
 )
 
@@ -58,7 +58,7 @@ type section struct {
 //
 //	HELLO / INFO "version" and "id" values  – geeredis reports its own version; ids are per process (compared with pairs/ignore).
 //	COMMAND COUNT                           – geeredis implements a subset of Redis's commands (compared typeOnly).
-//	COMMAND INFO <cmd> fields 8-10          – tips/key specs/subcommands are not all reproduced (info7 compares fields 1-7).
+//	COMMAND INFO <container>                – geeredis has some of CLIENT's, CONFIG's, COMMAND's and MEMORY's subcommands (cmdInfo compares those).
 //	RANDOMKEY with several keys             – random by definition (only run on 0 and 1 key).
 //	INFO                                    – the text differs by nature (compared typeOnly).
 //	SELECT 1, COPY ... DB 1                 – geeredis has one database: "ERR DB index is out of range".
@@ -795,14 +795,14 @@ var script = []section{
 		{cmd: `TIME x`},
 		{cmd: `COMMAND COUNT`, mode: typeOnly},
 		{cmd: `COMMAND COUNT x`},
-		{cmd: `COMMAND INFO get set del`, mode: info7},
-		{cmd: `COMMAND INFO GET`, mode: info7},
+		{cmd: `COMMAND INFO get set del`, mode: cmdInfo},
+		{cmd: `COMMAND INFO GET`, mode: cmdInfo},
 		{cmd: `COMMAND INFO nosuch`},
-		{cmd: `COMMAND INFO get nosuch`, mode: info7},
-		{cmd: `COMMAND INFO ping echo quit reset hello auth select client del unlink exists touch type expire pexpire expireat pexpireat ttl pttl expiretime pexpiretime persist keys scan randomkey rename renamenx copy`, mode: info7},
-		{cmd: `COMMAND INFO get set setnx setex psetex getset getdel getex mget mset msetnx append strlen incr decr incrby decrby incrbyfloat getrange setrange`, mode: info7},
-		{cmd: `COMMAND INFO info dbsize flushdb flushall time command config memory lastsave`, mode: info7},
-		{cmd: `COMMAND INFO client|id client|setname config|get config|set command|info`, mode: info7},
+		{cmd: `COMMAND INFO get nosuch`, mode: cmdInfo},
+		{cmd: `COMMAND INFO ping echo quit reset hello auth select client del unlink exists touch type expire pexpire expireat pexpireat ttl pttl expiretime pexpiretime persist keys scan randomkey rename renamenx copy`, mode: cmdInfo},
+		{cmd: `COMMAND INFO get set setnx setex psetex getset getdel getex mget mset msetnx append strlen incr decr incrby decrby incrbyfloat getrange setrange`, mode: cmdInfo},
+		{cmd: `COMMAND INFO info dbsize flushdb flushall time command config memory lastsave`, mode: cmdInfo},
+		{cmd: `COMMAND INFO client|id client|setname config|get config|set command|info`, mode: cmdInfo},
 		{cmd: `COMMAND GETKEYS SET a b`},
 		{cmd: `COMMAND GETKEYS MSET a 1 b 2`},
 		{cmd: `COMMAND GETKEYS RENAME a b`},
@@ -1047,7 +1047,7 @@ var script = []section{
 		{cmd: `TIME`, mode: typeOnly},
 		{cmd: `CONFIG GET maxmemory-policy`},
 		{cmd: `CONFIG GET nosuch-parameter`},
-		{cmd: `COMMAND INFO get set`, mode: info7},
+		{cmd: `COMMAND INFO get set`, mode: cmdInfo},
 		{cmd: `COMMAND INFO nosuch`},
 		{cmd: `CLIENT GETNAME`},
 		{cmd: `MEMORY USAGE r:missing`},
@@ -1237,8 +1237,8 @@ func compare(rw row, w, g reply) error {
 		}
 	case pairs:
 		return comparePairs(w, g, rw.ignore)
-	case info7:
-		return compareInfo7(w, g)
+	case cmdInfo:
+		return compareCommandInfos(w, g)
 	default:
 		return fmt.Errorf("mode %d cannot compare a single reply", rw.mode)
 	}
@@ -1287,9 +1287,9 @@ func comparePairs(w, g reply, ignore []string) error {
 	return nil
 }
 
-// compareInfo7 compares COMMAND INFO replies on the first seven fields of
+// compareCommandInfos compares COMMAND INFO replies on the first seven fields of
 // each command: name, arity, flags, first key, last key, step, ACL categories.
-func compareInfo7(w, g reply) error {
+func compareCommandInfos(w, g reply) error {
 	if w.kind != g.kind || !isAggregate(w) || len(w.elems) != len(g.elems) {
 		if bytes.Equal(w.raw, g.raw) {
 			return nil
@@ -1304,13 +1304,43 @@ func compareInfo7(w, g reply) error {
 			}
 			continue
 		}
-		if len(we.elems) < 7 || len(ge.elems) < 7 {
-			return fmt.Errorf("command %d: fewer than 7 fields", i+1)
+		if err := compareCommandInfo(we, ge); err != nil {
+			return fmt.Errorf("command %d: %w", i+1, err)
 		}
-		for f := range 7 {
-			if !bytes.Equal(we.elems[f].raw, ge.elems[f].raw) {
-				return fmt.Errorf("command %d field %d: %s vs %s", i+1, f+1, we.elems[f], ge.elems[f])
-			}
+	}
+	return nil
+}
+
+// compareCommandInfo compares one command's COMMAND INFO entry: the first
+// nine fields (name, arity, flags, keys, ACL categories, tips, key specs)
+// exactly, then each of geeredis's subcommands with Redis's of that name.
+// Either may have subcommands the other has not: Redis more of CLIENT's and
+// CONFIG's, geeredis CLIENT SETINFO (Redis 7.2, newer than Debian's 7.0).
+func compareCommandInfo(w, g reply) error {
+	if len(w.elems) != 10 || len(g.elems) != 10 {
+		return fmt.Errorf("%d and %d fields, want 10", len(w.elems), len(g.elems))
+	}
+	for f := range 9 {
+		if !bytes.Equal(w.elems[f].raw, g.elems[f].raw) {
+			return fmt.Errorf("%s field %d: %s vs %s", w.elems[0], f+1, w.elems[f], g.elems[f])
+		}
+	}
+	redisSubs := map[string]reply{}
+	for _, sub := range w.elems[9].elems {
+		if len(sub.elems) > 0 {
+			redisSubs[string(sub.elems[0].raw)] = sub
+		}
+	}
+	for _, sub := range g.elems[9].elems {
+		if len(sub.elems) == 0 {
+			return fmt.Errorf("%s: an empty subcommand entry", g.elems[0])
+		}
+		ws, ok := redisSubs[string(sub.elems[0].raw)]
+		if !ok {
+			continue
+		}
+		if err := compareCommandInfo(ws, sub); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -1393,8 +1423,11 @@ func TestCompare(t *testing.T) {
 		{"pairs ignore", row{mode: pairs, ignore: []string{"id"}}, "%2\r\n+a\r\n:1\r\n+id\r\n:5\r\n", "%2\r\n+a\r\n:1\r\n+id\r\n:6\r\n", true},
 		{"pairs value", row{mode: pairs, ignore: []string{"id"}}, "%1\r\n+a\r\n:1\r\n", "%1\r\n+a\r\n:2\r\n", false},
 		{"pairs RESP2 vs RESP3", row{mode: pairs}, "*2\r\n+a\r\n:1\r\n", "%1\r\n+a\r\n:1\r\n", false},
-		{"info7 tail ignored", row{mode: info7}, "*1\r\n*8\r\n$3\r\nget\r\n:2\r\n*0\r\n:1\r\n:1\r\n:1\r\n*0\r\n*0\r\n", "*1\r\n*8\r\n$3\r\nget\r\n:2\r\n*0\r\n:1\r\n:1\r\n:1\r\n*0\r\n*1\r\n+x\r\n", true},
-		{"info7 arity", row{mode: info7}, "*1\r\n*7\r\n$3\r\nget\r\n:2\r\n*0\r\n:1\r\n:1\r\n:1\r\n*0\r\n", "*1\r\n*7\r\n$3\r\nget\r\n:-2\r\n*0\r\n:1\r\n:1\r\n:1\r\n*0\r\n", false},
+		{"cmdInfo same", row{mode: cmdInfo}, "*1\r\n*10\r\n$3\r\nget\r\n:2\r\n*0\r\n:1\r\n:1\r\n:1\r\n*0\r\n*0\r\n*0\r\n*0\r\n", "*1\r\n*10\r\n$3\r\nget\r\n:2\r\n*0\r\n:1\r\n:1\r\n:1\r\n*0\r\n*0\r\n*0\r\n*0\r\n", true},
+		{"cmdInfo arity", row{mode: cmdInfo}, "*1\r\n*10\r\n$3\r\nget\r\n:2\r\n*0\r\n:1\r\n:1\r\n:1\r\n*0\r\n*0\r\n*0\r\n*0\r\n", "*1\r\n*10\r\n$3\r\nget\r\n:-2\r\n*0\r\n:1\r\n:1\r\n:1\r\n*0\r\n*0\r\n*0\r\n*0\r\n", false},
+		{"cmdInfo key specs", row{mode: cmdInfo}, "*1\r\n*10\r\n$3\r\nget\r\n:2\r\n*0\r\n:1\r\n:1\r\n:1\r\n*0\r\n*0\r\n*1\r\n*0\r\n*0\r\n", "*1\r\n*10\r\n$3\r\nget\r\n:2\r\n*0\r\n:1\r\n:1\r\n:1\r\n*0\r\n*0\r\n*0\r\n*0\r\n", false},
+		{"cmdInfo Redis has more subcommands", row{mode: cmdInfo}, "*1\r\n*10\r\n$1\r\nm\r\n:2\r\n*0\r\n:1\r\n:1\r\n:1\r\n*0\r\n*0\r\n*0\r\n*2\r\n*10\r\n$3\r\nm|a\r\n:2\r\n*0\r\n:1\r\n:1\r\n:1\r\n*0\r\n*0\r\n*0\r\n*0\r\n*10\r\n$3\r\nm|b\r\n:2\r\n*0\r\n:1\r\n:1\r\n:1\r\n*0\r\n*0\r\n*0\r\n*0\r\n", "*1\r\n*10\r\n$1\r\nm\r\n:2\r\n*0\r\n:1\r\n:1\r\n:1\r\n*0\r\n*0\r\n*0\r\n*1\r\n*10\r\n$3\r\nm|b\r\n:2\r\n*0\r\n:1\r\n:1\r\n:1\r\n*0\r\n*0\r\n*0\r\n*0\r\n", true},
+		{"cmdInfo a subcommand differs", row{mode: cmdInfo}, "*1\r\n*10\r\n$1\r\nm\r\n:2\r\n*0\r\n:1\r\n:1\r\n:1\r\n*0\r\n*0\r\n*0\r\n*2\r\n*10\r\n$3\r\nm|a\r\n:2\r\n*0\r\n:1\r\n:1\r\n:1\r\n*0\r\n*0\r\n*0\r\n*0\r\n*10\r\n$3\r\nm|b\r\n:2\r\n*0\r\n:1\r\n:1\r\n:1\r\n*0\r\n*0\r\n*0\r\n*0\r\n", "*1\r\n*10\r\n$1\r\nm\r\n:2\r\n*0\r\n:1\r\n:1\r\n:1\r\n*0\r\n*0\r\n*0\r\n*1\r\n*10\r\n$3\r\nm|b\r\n:-3\r\n*0\r\n:1\r\n:1\r\n:1\r\n*0\r\n*0\r\n*0\r\n*0\r\n", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1414,4 +1447,31 @@ func mustParse(tb testing.TB, s string) reply {
 		tb.Fatalf("parse %q: %v (read %d bytes)", s, err, len(r.raw))
 	}
 	return r
+}
+
+// TestCommandInfoEveryCommand compares COMMAND INFO of every command the
+// node has (COMMAND LIST) with Redis's: arity, flags, keys, categories,
+// tips and key specs, subcommands included. GEEREDIS, the node's own
+// command, has no counterpart.
+func TestCommandInfoEveryCommand(t *testing.T) {
+	redisAddr := startRedis(t)
+	nodeAddr := startNode(t, server.DefaultConfig())
+	for _, proto := range []string{"2", "3"} {
+		want, got := dialRaw(t, redisAddr), dialRaw(t, nodeAddr)
+		want.do("HELLO", proto)
+		got.do("HELLO", proto)
+		list := got.do("COMMAND", "LIST")
+		args := []string{"COMMAND", "INFO"}
+		for _, e := range list.elems {
+			if !strings.Contains(e.str, "|") && e.str != "geeredis" {
+				args = append(args, e.str)
+			}
+		}
+		if len(args) < 40 {
+			t.Fatalf("COMMAND LIST gave %d top-level commands: %s", len(args)-2, list)
+		}
+		if err := compareCommandInfos(want.do(args...), got.do(args...)); err != nil {
+			t.Errorf("RESP%s: %v", proto, err)
+		}
+	}
 }

@@ -50,7 +50,7 @@ func serverCommands() []*command {
 				{name: "memory|malloc-stats", arity: 2, flags: []string{}, acl: []string{"@slow"}, tips: []string{"nondeterministic_output", "request_policy:all_shards", "response_policy:special"}, run: cmdMemoryMallocStats},
 				{name: "memory|help", arity: 2, flags: []string{"loading", "stale"}, acl: []string{"@slow"}, tips: []string{}, run: cmdMemoryHelp},
 				{name: "memory|doctor", arity: 2, flags: []string{}, acl: []string{"@slow"}, tips: []string{"nondeterministic_output", "request_policy:all_shards", "response_policy:special"}, run: cmdMemoryDoctor},
-				{name: "memory|usage", arity: -3, flags: []string{"readonly"}, acl: []string{"@read", "@slow"}, tips: []string{}, run: cmdMemoryUsage},
+				{name: "memory|usage", arity: -3, flags: []string{"readonly"}, first: 2, last: 2, step: 1, acl: []string{"@read", "@slow"}, tips: []string{}, keys: []keySpec{{flags: []string{"RO"}, index: 2, step: 1}}, run: cmdMemoryUsage},
 				{name: "memory|purge", arity: 2, flags: []string{}, acl: []string{"@slow"}, tips: []string{"request_policy:all_shards", "response_policy:all_succeeded"}, run: cmdMemoryPurge},
 				{name: "memory|stats", arity: 2, flags: []string{}, acl: []string{"@slow"}, tips: []string{"nondeterministic_output", "request_policy:all_shards", "response_policy:special"}, run: cmdMemoryStats},
 			}},

@@ -11,10 +11,8 @@ import (
 //
 // COMMAND INFO's reply per command is Redis 7's ten fields: name, arity,
 // flags (a set of status replies), first key, last key, step, ACL
-// categories (a set), tips, key specs, subcommands (in the same shape). The
-// key specs are always empty: the table keeps first/last/step, which every
-// client that routes by key reads (go-redis, redis-py, ioredis), but not the
-// key-spec flags (RO/RW/access/update...), and inventing them would mislead.
+// categories (a set), tips, key specs (a set of maps), subcommands (in the
+// same shape).
 
 // cmdCommand is COMMAND with no subcommand: every command's details.
 func cmdCommand(c *client, args [][]byte) {
@@ -63,11 +61,49 @@ func writeCommandInfo(c *client, cmd *command) {
 	for _, t := range cmd.tips {
 		w.BulkString(t)
 	}
-	w.Set(0) // key specs: see above
+	w.Set(len(cmd.keys))
+	for _, k := range cmd.keys {
+		writeKeySpec(w, k)
+	}
 	w.Set(len(cmd.subs))
 	for _, sub := range cmd.subs {
 		writeCommandInfo(c, sub)
 	}
+}
+
+func writeKeySpec(w *resp.Writer, k keySpec) {
+	if k.notes != "" {
+		w.Map(4)
+		w.BulkString("notes")
+		w.BulkString(k.notes)
+	} else {
+		w.Map(3)
+	}
+	w.BulkString("flags")
+	w.Set(len(k.flags))
+	for _, f := range k.flags {
+		w.Simple(f)
+	}
+	w.BulkString("begin_search")
+	w.Map(2)
+	w.BulkString("type")
+	w.BulkString("index")
+	w.BulkString("spec")
+	w.Map(1)
+	w.BulkString("index")
+	w.Int(int64(k.index))
+	w.BulkString("find_keys")
+	w.Map(2)
+	w.BulkString("type")
+	w.BulkString("range")
+	w.BulkString("spec")
+	w.Map(3)
+	w.BulkString("lastkey")
+	w.Int(int64(k.lastKey))
+	w.BulkString("keystep")
+	w.Int(int64(k.step))
+	w.BulkString("limit")
+	w.Int(0)
 }
 
 func cmdCommandCount(c *client, args [][]byte) { c.w.Int(int64(len(c.srv.table.list))) }

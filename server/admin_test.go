@@ -38,7 +38,11 @@ func errReply(msg string) string { return "-" + msg + "\r\n" }
 // Replies checked against redis-server 7.0.15, except where geeredis says
 // something else on purpose (persistence, key specs, the policy list).
 func TestAdminReplies(t *testing.T) {
-	getInfo := "*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n*3\r\n+@read\r\n+@string\r\n+@fast\r\n*0\r\n*0\r\n*0\r\n"
+	getInfo := "*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n*3\r\n+@read\r\n+@string\r\n+@fast\r\n*0\r\n" +
+		"*1\r\n*6\r\n$5\r\nflags\r\n*2\r\n+RO\r\n+access\r\n" +
+		"$12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:1\r\n" +
+		"$9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n*6\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n" +
+		"*0\r\n"
 	configGetInfo := "*10\r\n$10\r\nconfig|get\r\n:-3\r\n*4\r\n+admin\r\n+noscript\r\n+loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n*3\r\n+@admin\r\n+@slow\r\n+@dangerous\r\n*0\r\n*0\r\n*0\r\n"
 	tests := []struct {
 		setup []string
@@ -62,7 +66,11 @@ func TestAdminReplies(t *testing.T) {
 		{cmd: "COMMAND INFO config|get", want: "*1\r\n" + configGetInfo},
 		{cmd: "COMMAND INFO nosuch get", want: "*2\r\n$-1\r\n" + getInfo},
 		{setup: []string{"HELLO 3"}, cmd: "COMMAND INFO get nosuch",
-			want: "*2\r\n*10\r\n$3\r\nget\r\n:2\r\n~2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n~3\r\n+@read\r\n+@string\r\n+@fast\r\n~0\r\n~0\r\n~0\r\n_\r\n"},
+			want: "*2\r\n*10\r\n$3\r\nget\r\n:2\r\n~2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n~3\r\n+@read\r\n+@string\r\n+@fast\r\n~0\r\n" +
+				"~1\r\n%3\r\n$5\r\nflags\r\n~2\r\n+RO\r\n+access\r\n" +
+				"$12\r\nbegin_search\r\n%2\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n%1\r\n$5\r\nindex\r\n:1\r\n" +
+				"$9\r\nfind_keys\r\n%2\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n%3\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n" +
+				"~0\r\n_\r\n"},
 		{cmd: "COMMAND LIST FILTERBY PATTERN CONF*",
 			want: "*6\r\n" + bulk("config") + bulk("config|resetstat") + bulk("config|rewrite") + bulk("config|help") + bulk("config|get") + bulk("config|set")},
 		{cmd: "COMMAND LIST FILTERBY pattern memory|[pu]*", want: "*2\r\n" + bulk("memory|usage") + bulk("memory|purge")},

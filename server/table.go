@@ -17,11 +17,31 @@ type command struct {
 	step  int
 	acl   []string
 	tips  []string
+	keys  []keySpec // COMMAND INFO's key specifications
 	run   func(c *client, args [][]byte)
 	subs  []*command
 
 	noAuth bool      // may run before AUTH (from the no_auth flag)
 	rt     routeInfo // where the command runs in a cluster (route.go)
+}
+
+// keySpec is one of a command's key specifications, as Redis 7 reports
+// them: which arguments are keys and what the command does with them. The
+// keys of every command here are found the same way: from argument index,
+// every step-th argument up to lastKey (0 = just that one, -1 = up to the
+// last argument).
+type keySpec struct {
+	notes   string
+	flags   []string // RO, RW, OW or RM, then access, update, insert, delete...
+	index   int
+	lastKey int
+	step    int
+}
+
+// oneKey is the key specification of a command whose one key is its first
+// argument.
+func oneKey(flags ...string) []keySpec {
+	return []keySpec{{flags: flags, index: 1, step: 1}}
 }
 
 // table is the node's one command table: it drives dispatch, arity checks
