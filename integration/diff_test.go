@@ -20,7 +20,7 @@ const (
 	near                 // integers: equal when negative, else both >= 0 and within tol (TTL, PTTL)
 	typeOnly             // the same reply type and, for aggregates, the same length (CLIENT ID, TIME)
 	pairs                // key/value pairs (HELLO): the same keys in order, the same values except for the keys in ignore
-	cmdInfo                // COMMAND INFO: per command, every field; of the subcommands, those geeredis has
+	cmdInfo              // COMMAND INFO: per command, every field; of the subcommands, those geeredis has
 	scanAll              // the command is SCAN 0 ...: iterate to cursor 0 on each side, compare the sets of keys
 )
 
