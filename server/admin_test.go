@@ -36,7 +36,7 @@ func bulk(s string) string { return "$" + strconv.Itoa(len(s)) + "\r\n" + s + "\
 func errReply(msg string) string { return "-" + msg + "\r\n" }
 
 // Replies checked against redis-server 7.0.15, except where geeredis says
-// something else on purpose (persistence, key specs, the policy list).
+// something else on purpose (persistence, the policy list).
 func TestAdminReplies(t *testing.T) {
 	getInfo := "*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n*3\r\n+@read\r\n+@string\r\n+@fast\r\n*0\r\n" +
 		"*1\r\n*6\r\n$5\r\nflags\r\n*2\r\n+RO\r\n+access\r\n" +

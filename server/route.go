@@ -79,8 +79,6 @@ func classifyOne(cmd *command) {
 		rt.kind, rt.mget = routeSplit, cmd.name == "mget"
 	case "dbsize", "keys", "scan", "flushall", "flushdb", "randomkey":
 		rt.kind = routeKeyspace // INFO keyspace stays this node's
-	case "memory|usage":
-		rt.kind, rt.keyAt = routeKey, 2
 	case "hello", "auth", "select", "quit", "reset",
 		"client|setname", "client|setinfo", "client|no-evict", "client|no-touch":
 		rt.peerRefused = true // connection state means nothing to a peer

@@ -179,7 +179,7 @@ func parseFlags(args []string, getenv func(string) string, stdout, stderr io.Wri
 	fs.StringVar(&o.join, "join", "", "comma-separated gossip addresses (HOST:PORT) of any members to join through; empty starts a new cluster")
 	fs.StringVar(&o.gossipProfile, "gossip-profile", "lan", "failure detection timing: lan, or local (one machine: faster)")
 	fs.DurationVar(&o.leaveTimeout, "leave-timeout", 30*time.Second, "bound on a graceful leave at SIGTERM: handing this node's keys to their new owners")
-	fs.IntVar(&o.threads, "threads", 1, "most threads running commands at once (GOMAXPROCS), as Redis runs commands on one; 0 = every core the Go runtime may use")
+	fs.IntVar(&o.threads, "threads", 1, "most threads running commands at once (GOMAXPROCS, at most 1024), as Redis runs commands on one; 0 = every core the Go runtime may use")
 	fs.BoolVar(&showVersion, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: geeredis [flags]\n\nA Redis-compatible cache node. Every flag may also be set in the environment\nas GEEREDIS_<NAME> (e.g. GEEREDIS_PORT=6380); the command line wins.\n\nFlags:\n")
@@ -211,8 +211,8 @@ func parseFlags(args []string, getenv func(string) string, stdout, stderr io.Wri
 		return nil, fmt.Errorf("--timeout %d is negative", timeoutSecs)
 	}
 	fs.Visit(func(f *flag.Flag) { o.threadsSet = o.threadsSet || f.Name == "threads" })
-	if o.threads < 0 {
-		return nil, fmt.Errorf("--threads %d is negative", o.threads)
+	if o.threads < 0 || o.threads > maxThreads {
+		return nil, fmt.Errorf("--threads (or GEEREDIS_THREADS) %d is out of range: 0 to %d", o.threads, maxThreads)
 	}
 	o.cfg.Timeout = time.Duration(timeoutSecs) * time.Second
 	return o, nil

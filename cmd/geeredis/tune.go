@@ -4,6 +4,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 )
 
 // tuneMemory keeps the process RSS near the data the node holds. The
@@ -21,6 +22,10 @@ func tuneMemory(maxMemory int64) {
 		debug.SetMemoryLimit(maxMemory*3/2 + 64<<20)
 	}
 }
+
+// maxThreads bounds --threads: the runtime sets up a scheduler slot per
+// thread, and fails on a count over 2^31.
+const maxThreads = 1024
 
 // setThreads sets how many threads run Go code at once (GOMAXPROCS).
 func setThreads(o *options, getenv func(string) string) {
@@ -43,8 +48,8 @@ func setThreads(o *options, getenv func(string) string) {
 // nodes, or up with --threads. --threads wins over GOMAXPROCS in the
 // environment, which wins over the default.
 func threadsFor(o *options, getenv func(string) string) int {
-	if !o.threadsSet && getenv("GOMAXPROCS") != "" {
-		return -1
+	if n, err := strconv.Atoi(getenv("GOMAXPROCS")); !o.threadsSet && err == nil && n > 0 {
+		return -1 // the runtime took it; it ignores a value that is not a positive number
 	}
 	return o.threads
 }
