@@ -96,3 +96,19 @@ func BenchmarkNew100(b *testing.B) {
 		New(0, nil, ids...)
 	}
 }
+
+// BenchmarkGet100Nodes looks keys up in a ring of 100 nodes (1.6 MB of
+// points), larger than a core's caches, with keys spread over 64k.
+func BenchmarkGet100Nodes(b *testing.B) {
+	r := New(0, nil, nodeIDs(100)...)
+	keys := make([][]byte, 1<<16)
+	for i := range keys {
+		keys[i] = []byte("key:" + strconv.Itoa(i*7919))
+	}
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		r.Get(keys[i&(1<<16-1)])
+		i++
+	}
+}

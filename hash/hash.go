@@ -10,7 +10,6 @@ package hash
 import (
 	"cmp"
 	"slices"
-	"sort"
 	"strconv"
 
 	"github.com/cespare/xxhash/v2"
@@ -35,6 +34,14 @@ type Ring struct {
 	points  []uint64 // sorted; equal points ordered by node id
 	owners  []int32  // owners[i] indexes nodes: the node at points[i]
 	version uint64
+
+	// The lookup index: the circle cut into 2^bits equal arcs, and
+	// starts[a] the first point in arc a or after it (starts[2^bits] is
+	// len(points)). A lookup reads one entry here and scans the few
+	// points of one arc, instead of a binary search's dozen probes spread
+	// over the points.
+	shift  uint // 64 - bits
+	starts []uint32
 }
 
 // New returns a ring of the given nodes with replicas virtual nodes each
@@ -80,7 +87,28 @@ func New(replicas int, fn Hash, nodes ...string) *Ring {
 	for i, v := range vnodes {
 		r.points[i], r.owners[i] = v.point, v.owner
 	}
+	r.index()
 	return r
+}
+
+// index builds the arcs of the lookup index: about two points an arc.
+func (r *Ring) index() {
+	if len(r.points) == 0 {
+		return
+	}
+	bits := uint(1)
+	for bits < 20 && 1<<(bits+1) <= len(r.points) {
+		bits++
+	}
+	r.shift = 64 - bits
+	r.starts = make([]uint32, 1<<bits+1)
+	i := 0
+	for a := range r.starts {
+		for i < len(r.points) && r.points[i]>>r.shift < uint64(a) {
+			i++
+		}
+		r.starts[a] = uint32(i)
+	}
 }
 
 func (r *Ring) hashOf(key []byte) uint64 {
@@ -92,7 +120,11 @@ func (r *Ring) hashOf(key []byte) uint64 {
 
 // search returns the index of the first point at or after h, wrapping to 0.
 func (r *Ring) search(h uint64) int {
-	i := sort.Search(len(r.points), func(i int) bool { return r.points[i] >= h })
+	a := h >> r.shift
+	i, end := int(r.starts[a]), int(r.starts[a+1])
+	for i < end && r.points[i] < h {
+		i++
+	}
 	if i == len(r.points) {
 		i = 0
 	}

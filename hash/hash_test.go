@@ -2,6 +2,7 @@ package hash
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -405,6 +406,36 @@ func TestNoAllocs(t *testing.T) {
 	for name, f := range lookups {
 		if n := testing.AllocsPerRun(100, f); n != 0 {
 			t.Errorf("%s: %.1f allocations per call, want 0", name, n)
+		}
+	}
+}
+
+// The lookup index finds the same point as a binary search over all of
+// them, for hashes anywhere on the circle, at its ends and on the points.
+func TestSearchIndex(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{1, 2, 3, 10, 33} {
+		for _, replicas := range []int{1, 3, 160, 0} {
+			r := New(replicas, nil, nodeIDs(n)...)
+			want := func(h uint64) int {
+				i, _ := slices.BinarySearch(r.points, h)
+				if i == len(r.points) {
+					i = 0
+				}
+				return i
+			}
+			hs := []uint64{0, 1, math.MaxUint64, math.MaxUint64 - 1}
+			for _, p := range r.points[:min(len(r.points), 50)] {
+				hs = append(hs, p, p-1, p+1)
+			}
+			for range 20000 {
+				hs = append(hs, rng.Uint64())
+			}
+			for _, h := range hs {
+				if got, w := r.search(h), want(h); got != w {
+					t.Fatalf("%d nodes, %d replicas: search(%#x) = %d, want %d", n, replicas, h, got, w)
+				}
+			}
 		}
 	}
 }
