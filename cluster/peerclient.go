@@ -53,7 +53,7 @@ type Peer struct {
 	free   []*batch
 	closed bool
 	idle   bool
-	down   atomic.Bool  // the last round trip failed
+	down   atomic.Bool // the last round trip failed
 	failAt atomic.Int64 // when a round trip last failed (unix ns)
 
 	// The sender's own.
