@@ -251,16 +251,9 @@ func (g *Group) pull(p *HTTPPool, st *poolState, key []byte, from []*Peer) error
 	if g.claimed(key) {
 		return nil
 	}
-	// A member that left and then failed (it died while handing off, and
-	// will never say done) is not asked again for a second after a take
-	// from it failed: each ask would wait for the peer timeout, and its
-	// failure does not fail the pull anyway.
-	now := time.Now()
-	skip := func(peer *Peer) bool { return !st.ring.Has(peer.id) && peer.control.resting(now) }
-	ask := slices.DeleteFunc(slices.Clone(from), skip)
-	nfrom := len(ask)
+	ask := slices.Clone(from)
 	for _, id := range slices.Sorted(maps.Keys(st.peers)) {
-		if peer := st.peers[id]; id != p.self && !slices.Contains(from, peer) && !skip(peer) {
+		if peer := st.peers[id]; id != p.self && !slices.Contains(from, peer) {
 			ask = append(ask, peer)
 		}
 	}
@@ -275,7 +268,7 @@ func (g *Group) pull(p *HTTPPool, st *poolState, key []byte, from []*Peer) error
 		switch {
 		case err != nil:
 			g.ho.pullFailures.Add(1)
-			if i < nfrom && st.ring.Has(ask[i].id) {
+			if i < len(from) && st.ring.Has(ask[i].id) {
 				// A member that left is not waited for: it handed its
 				// keys off before it stopped, or they are lost.
 				prevFailed = cmp.Or(prevFailed, err)

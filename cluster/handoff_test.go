@@ -7,12 +7,9 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/geeredis/geeredis/hash"
 )
 
 // urls returns the ids of nodes.
@@ -375,41 +372,5 @@ func TestGetHopBound(t *testing.T) {
 	}
 	if got := b.group.Stats().Served; got != 2 {
 		t.Errorf("b served %d gets, want 2", got)
-	}
-}
-
-// A member that left and then stopped answering (it hung or died while
-// handing off) costs a read on a missing key the peer timeout once, not
-// on every miss until the transition times out.
-func TestPullSkipsALeftMemberThatFailed(t *testing.T) {
-	timeout := 300 * time.Millisecond
-	a := newCluster(t, 1, clusterOpts{timeout: timeout})[0]
-	hung := hungPeer(t)
-	a.pool.Set(a.url(), hung)
-	a.pool.Set(a.url()) // hung left; it will never say done
-	if !a.pool.InTransition() {
-		t.Fatal("no transition")
-	}
-	before := hash.New(0, nil, normalize([]string{a.url(), hung})...)
-	var keys [][]byte
-	for n := 0; len(keys) < 3; n++ {
-		if k := []byte("left:" + strconv.Itoa(n)); before.Get(k) == strings.TrimRight(hung, "/") {
-			keys = append(keys, k)
-		}
-	}
-	claim := func(k []byte, write bool) time.Duration {
-		start := time.Now()
-		if err := a.group.ClaimKeys(t.Context(), [][]byte{k}, write); err != nil {
-			t.Fatalf("ClaimKeys(%s, write %v): %v", k, write, err)
-		}
-		return time.Since(start)
-	}
-	if took := claim(keys[0], false); took < timeout/2 {
-		t.Fatalf("the first take from the hung member took %v; want about the timeout %v", took, timeout)
-	}
-	for _, k := range keys[1:] {
-		if took := claim(k, k[len(k)-1]%2 == 0); took > timeout/2 {
-			t.Errorf("a take right after took %v; the failed member must be skipped", took)
-		}
 	}
 }

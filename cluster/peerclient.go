@@ -54,7 +54,6 @@ type Peer struct {
 	closed bool
 	idle   bool
 	down   atomic.Bool // the last round trip failed
-	failAt atomic.Int64 // when a round trip last failed (unix ns)
 
 	// The sender's own.
 	link  *link             // nil: the pool's http.Client carries the requests
@@ -374,18 +373,6 @@ func (p *Peer) send(b *batch) error {
 	return nil
 }
 
-// resting reports whether the peer's last round trip failed less than
-// restFor ago: a caller that may do without the peer skips it meanwhile
-// rather than wait for it again. One call a restFor gets through, and its
-// success ends the rest.
-func (p *Peer) resting(now time.Time) bool {
-	return p.down.Load() && now.UnixNano()-p.failAt.Load() < int64(restFor)
-}
-
-// restFor is how long a peer whose round trip failed is skipped by the
-// callers that may do without it.
-const restFor = time.Second
-
 // roundTrip POSTs b and returns the answer's status and body, over the
 // peer's link or, when the pool was given an http.Client, with it.
 func (p *Peer) roundTrip(b *batch) (int, []byte, error) {
@@ -432,7 +419,6 @@ func (p *Peer) doHTTP(b *batch) (int, []byte, error) {
 func (p *Peer) failed(b *batch, err error) error {
 	err = fmt.Errorf("%w: %s: %w", ErrPeerUnreachable, p.id, err)
 	p.pool.stats.errors.Add(1)
-	p.failAt.Store(time.Now().UnixNano())
 	if !p.down.Swap(true) {
 		p.pool.log.Warn("peer unreachable", "peer", p.id, "err", err)
 	}
