@@ -332,7 +332,13 @@ func (g *Group) serveTake(ctx context.Context, p *HTTPPool, f *frame, dst []byte
 	if f.hops >= MaxHops || owner == nil || owner.id == string(f.from) {
 		return endReply(dst, start, statusNotFound)
 	}
-	c := owner.last.queueTake(g.name, f.hops+1, key, string(f.from))
+	return relayReply(ctx, owner.last.queueTake(g.name, f.hops+1, key, string(f.from)), dst, start)
+}
+
+// relayReply waits for c, a frame passed on to another node, and ends the
+// reply frame begun at start with its answer: the data as that node sent
+// it, not found, or the error. It releases c.
+func relayReply(ctx context.Context, c *Call, dst []byte, start int) []byte {
 	defer c.Release()
 	data, err := c.Wait(ctx)
 	switch {
@@ -611,23 +617,6 @@ func (p *Peer) queueDone(group string, ring uint64, self string) {
 	p.control.queueFrame(group, true, func(dst []byte) []byte { return appendDoneFrame(dst, ring, self) })
 }
 
-// queueFrame queues the frame that appendFrame appends.
-func (p *Peer) queueFrame(group string, detached bool, appendFrame func([]byte) []byte) *Call {
-	c := p.pool.newCall()
-	c.detached = detached
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		c.finish(statusError, nil, fmt.Errorf("%w: %s", ErrClosed, p.id))
-		return c
-	}
-	b := p.tail(group)
-	b.body = appendFrame(b.body)
-	p.push(b, c)
-	p.mu.Unlock()
-	return c
-}
-
 // ExecHops queues a command that this node forwards again, as Exec does;
 // hops (1 to MaxHops) is how many forwards the command has made when it
 // reaches the peer, so that the peer runs it rather than forward it on.
@@ -645,16 +634,7 @@ func (p *Peer) ExecHops(group string, proto, hops int, args [][]byte) *Call {
 // serveHop answers a get frame for a key this node does not own by
 // asking the owner in its ring, as the reply frame begun at start.
 func (g *Group) serveHop(ctx context.Context, owner *Peer, key []byte, dst []byte, start int) []byte {
-	c := owner.relay.queueKey(g.name, kindGet, getHop, key, false)
-	defer c.Release()
-	data, err := c.Wait(ctx)
-	switch {
-	case err != nil:
-		return endReply(append(dst, err.Error()...), start, statusError)
-	case c.status == statusNotFound:
-		return endReply(dst, start, statusNotFound)
-	}
-	return endReply(append(dst, data...), start, statusOK) // ttl and value, as the owner sent them
+	return relayReply(ctx, owner.relay.queueKey(g.name, kindGet, getHop, key, false), dst, start) // ttl and value
 }
 
 // sleepCtx waits d, or until ctx ends (its error).

@@ -192,6 +192,12 @@ func (p *Peer) get(ctx context.Context, group string, key []byte, hot bool) (Val
 // queueKey queues a get or forget frame. The sender recycles a detached
 // call itself: nobody waits for it.
 func (p *Peer) queueKey(group string, kind, flags byte, key []byte, detached bool) *Call {
+	return p.queueFrame(group, detached, func(dst []byte) []byte { return appendKeyFrame(dst, kind, flags, key) })
+}
+
+// queueFrame queues the frame that appendFrame appends to the batch.
+// appendFrame runs under p.mu and is not kept.
+func (p *Peer) queueFrame(group string, detached bool, appendFrame func([]byte) []byte) *Call {
 	c := p.pool.newCall()
 	c.detached = detached
 	p.mu.Lock()
@@ -201,7 +207,7 @@ func (p *Peer) queueKey(group string, kind, flags byte, key []byte, detached boo
 		return c
 	}
 	b := p.tail(group)
-	b.body = appendKeyFrame(b.body, kind, flags, key)
+	b.body = appendFrame(b.body)
 	p.push(b, c)
 	p.mu.Unlock()
 	return c
