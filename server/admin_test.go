@@ -369,3 +369,22 @@ func parseArray(tb testing.TB, reply string) []string {
 	}
 	return out
 }
+
+func TestKeyRange(t *testing.T) {
+	tests := []struct {
+		specs             []keySpec
+		first, last, step int
+	}{
+		{nil, 0, 0, 0},
+		{oneKey("RO"), 1, 1, 1},
+		{[]keySpec{{index: 1, lastKey: -1, step: 2}}, 1, -1, 2},                    // MSET
+		{[]keySpec{{index: 1, step: 1}, {index: 2, step: 1}}, 1, 2, 1},             // RENAME
+		{[]keySpec{{index: 2, step: 1}}, 2, 2, 1},                                  // MEMORY USAGE
+		{[]keySpec{{index: 1, lastKey: 1, step: 1}, {index: 5, step: 1}}, 1, 2, 1}, // not contiguous
+	}
+	for _, tc := range tests {
+		if f, l, s := keyRange(tc.specs); f != tc.first || l != tc.last || s != tc.step {
+			t.Errorf("keyRange(%+v) = %d %d %d, want %d %d %d", tc.specs, f, l, s, tc.first, tc.last, tc.step)
+		}
+	}
+}

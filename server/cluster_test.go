@@ -108,8 +108,8 @@ func TestRoutePanicKeepsForwardedReplies(t *testing.T) {
 		panic("handler bug")
 	}
 	for _, cmd := range []*command{
-		{name: "boomkey", arity: 2, first: 1, last: 1, step: 1, run: boom}, // routed by its key
-		{name: "boom", arity: 1, run: boom},                                // a barrier
+		{name: "boomkey", arity: 2, keys: oneKey("RW"), run: boom}, // routed by its key
+		{name: "boom", arity: 1, run: boom},                        // a barrier
 	} {
 		if err := s.table.add(cmd); err != nil {
 			t.Fatal(err)

@@ -12,14 +12,14 @@ type command struct {
 	name  string // lower case
 	arity int    // as Redis: n = exactly n arguments with the name, -n = at least n
 	flags []string
-	first int // first key argument, 0 for none
-	last  int // last key argument, -1 = the last argument
-	step  int
-	acl   []string
-	tips  []string
-	keys  []keySpec // COMMAND INFO's key specifications
-	run   func(c *client, args [][]byte)
-	subs  []*command
+	// first key argument (0 for none), last (-1 = the last argument) and
+	// step: COMMAND INFO's legacy key range, derived from keys by the table
+	first, last, step int
+	acl               []string
+	tips              []string
+	keys              []keySpec // where the keys are: COMMAND INFO, routing, GETKEYS
+	run               func(c *client, args [][]byte)
+	subs              []*command
 
 	noAuth bool      // may run before AUTH (from the no_auth flag)
 	rt     routeInfo // where the command runs in a cluster (route.go)
@@ -42,6 +42,25 @@ type keySpec struct {
 // argument.
 func oneKey(flags ...string) []keySpec {
 	return []keySpec{{flags: flags, index: 1, step: 1}}
+}
+
+// keyRange is the legacy key range of specs, as Redis derives it: the
+// first spec's range, extended by the specs that continue it (RENAME's
+// two keys are 1 to 2, step 1).
+func keyRange(specs []keySpec) (first, last, step int) {
+	for i, k := range specs {
+		end := k.lastKey
+		if end >= 0 {
+			end += k.index
+		}
+		switch {
+		case i == 0:
+			first, last, step = k.index, end, k.step
+		case last >= 0 && k.index == last+step && k.step == step:
+			last = end
+		}
+	}
+	return first, last, step
 }
 
 // table is the node's one command table: it drives dispatch, arity checks
@@ -75,6 +94,7 @@ func (t *table) add(cmd *command) error {
 		return fmt.Errorf("command %q has no handler", cmd.name)
 	}
 	cmd.noAuth = hasFlag(cmd.flags, "no_auth")
+	cmd.first, cmd.last, cmd.step = keyRange(cmd.keys)
 	t.byName[cmd.name] = cmd
 	t.list = append(t.list, cmd)
 	if len(cmd.subs) > 0 {
@@ -92,6 +112,7 @@ func (t *table) add(cmd *command) error {
 				return fmt.Errorf("subcommand %q has no handler", sub.name)
 			}
 			sub.noAuth = hasFlag(sub.flags, "no_auth")
+			sub.first, sub.last, sub.step = keyRange(sub.keys)
 			subs[short] = sub
 		}
 		t.subs[cmd] = subs
